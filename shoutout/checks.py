@@ -1,0 +1,124 @@
+"""System checks for configurations that break or weaken ShoutOut.
+
+Each id is stable and documented in ``docs/checks.md``.
+"""
+
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from shoutout.conf import DEFAULTS, shoutout_settings
+from shoutout.models import Security
+
+SINGLE_PROCESS_LAYER = "channels.layers.InMemoryChannelLayer"
+SINGLE_PROCESS_STORE = "shoutout.store.memory.MemoryStore"
+
+
+@checks.register()
+def check_dependencies(app_configs=None, **kwargs):
+    errors = []
+    for app, check_id in (("channels", "shoutout.E001"), ("rest_framework", "shoutout.E002")):
+        if not apps.is_installed(app):
+            errors.append(
+                checks.Error(
+                    f"'{app}' is not in INSTALLED_APPS; ShoutOut needs it.",
+                    hint=f"Add '{app}' to INSTALLED_APPS.",
+                    id=check_id,
+                )
+            )
+    layers = getattr(settings, "CHANNEL_LAYERS", {}) or {}
+    alias = shoutout_settings.CHANNEL_LAYER
+    if alias not in layers:
+        errors.append(
+            checks.Error(
+                f"CHANNEL_LAYERS has no {alias!r} layer, so receivers get no live updates.",
+                hint="Configure CHANNEL_LAYERS (channels_redis.core.RedisChannelLayer for several "
+                "processes), or set SHOUTOUT['CHANNEL_LAYER'] to an existing alias.",
+                id="shoutout.E003",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.compatibility)
+def check_single_process_backends(app_configs=None, **kwargs):
+    if settings.DEBUG:
+        return []
+    warnings = []
+    layer = (getattr(settings, "CHANNEL_LAYERS", {}) or {}).get(shoutout_settings.CHANNEL_LAYER, {})
+    if layer.get("BACKEND") == SINGLE_PROCESS_LAYER:
+        warnings.append(
+            checks.Warning(
+                "The channel layer is in-memory: receivers connected to one server process "
+                "miss updates sent from another.",
+                hint="Use channels_redis.core.RedisChannelLayer when more than one process serves requests.",
+                id="shoutout.W001",
+            )
+        )
+    if shoutout_settings.STORE == SINGLE_PROCESS_STORE:
+        warnings.append(
+            checks.Warning(
+                "The state store is in-memory: each server process holds its own objects, "
+                "and all of them are lost on restart.",
+                hint="Set SHOUTOUT['STORE'] = 'shoutout.store.redis.RedisStore' when more than one "
+                "process serves requests.",
+                id="shoutout.W002",
+            )
+        )
+    return warnings
+
+
+def _positive_int(name):
+    value = getattr(shoutout_settings, name)
+    return not isinstance(value, bool) and isinstance(value, int) and value > 0
+
+
+@checks.register()
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    unknown = sorted(set(shoutout_settings.user_settings()) - set(DEFAULTS))
+    if unknown:
+        errors.append(
+            checks.Error(
+                f"SHOUTOUT has unknown keys: {', '.join(unknown)}.",
+                hint="Check the spelling against docs/settings.md.",
+                id="shoutout.E004",
+            )
+        )
+    for name in ("DEFAULT_TTL", "MAX_TTL", "MAX_PAYLOAD_BYTES", "MAX_PAYLOAD_DEPTH", "MAX_FRAME_BYTES"):
+        if not _positive_int(name):
+            errors.append(
+                checks.Error(
+                    f"SHOUTOUT['{name}'] must be a positive integer, got {getattr(shoutout_settings, name)!r}.",
+                    id="shoutout.E005",
+                )
+            )
+    if not errors and shoutout_settings.DEFAULT_TTL > shoutout_settings.MAX_TTL:
+        errors.append(
+            checks.Error(
+                f"SHOUTOUT['DEFAULT_TTL'] ({shoutout_settings.DEFAULT_TTL}) is greater than "
+                f"SHOUTOUT['MAX_TTL'] ({shoutout_settings.MAX_TTL}), so objects created without a TTL are rejected.",
+                id="shoutout.E006",
+            )
+        )
+    if shoutout_settings.DEFAULT_SECURITY not in Security.values:
+        errors.append(
+            checks.Error(
+                f"SHOUTOUT['DEFAULT_SECURITY'] is {shoutout_settings.DEFAULT_SECURITY!r}; "
+                f"expected one of {', '.join(Security.values)}.",
+                id="shoutout.E007",
+            )
+        )
+    for name in ("STORE", "POLICY"):
+        try:
+            import_string(getattr(shoutout_settings, name))
+        except ImportError as exc:
+            errors.append(
+                checks.Error(
+                    f"SHOUTOUT['{name}'] cannot be imported: {exc}.",
+                    hint="Give the dotted path of a class.",
+                    id="shoutout.E008",
+                )
+            )
+    return errors

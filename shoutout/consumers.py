@@ -1,0 +1,152 @@
+"""The WebSocket consumer: many subscriptions, and writes, over one socket.
+
+Ordering invariant: for each subscription the consumer remembers the highest
+update id it has sent and drops any event that is not newer. Fan-out events
+of concurrent writers can reach the consumer out of order, and a subscribe
+snapshot can overtake events already queued; this filter is what keeps every
+client's ids strictly increasing. Channels dispatches a consumer's messages
+one at a time, so the filter needs no lock.
+"""
+
+import logging
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser
+
+from shoutout import expiry, frames, operations, protocol
+from shoutout.conf import shoutout_settings
+from shoutout.errors import NotFound, ShoutOutError
+from shoutout.ids import group_name
+
+logger = logging.getLogger("shoutout.consumer")
+
+# Last update id sent for a subscription that has not had its snapshot yet.
+_BEFORE_SNAPSHOT = -1
+
+
+class StateConsumer(AsyncWebsocketConsumer):
+    """Serves the ShoutOut WebSocket protocol (``docs/websocket-protocol.md``).
+
+    The user comes from ``scope["user"]`` (Channels' ``AuthMiddlewareStack``);
+    without that middleware every connection is anonymous.
+    """
+
+    async def connect(self):
+        """Called on the WebSocket handshake; accepts and starts the expiry sweeper."""
+        self.user = self.scope.get("user") or AnonymousUser()
+        # object id -> highest update id sent on this socket for that object.
+        self.subscriptions: dict[str, int] = {}
+        await self.accept()
+        expiry.ensure_sweeper()
+        logger.debug("Connection opened: %s", self.channel_name)
+
+    async def disconnect(self, code):
+        """Called when the socket closes; leaves every group."""
+        for object_id in list(self.subscriptions):
+            await self.channel_layer.group_discard(group_name(object_id), self.channel_name)
+        self.subscriptions.clear()
+        logger.debug("Connection closed: %s (code %s)", self.channel_name, code)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Called for each client frame; answers every problem with an error frame."""
+        if bytes_data is not None:
+            await self.send_error("binary_frame", "Binary frames are not supported; send JSON text frames.")
+            return
+        max_frame = shoutout_settings.MAX_FRAME_BYTES
+        if len(text_data) > max_frame:
+            await self.send_error(
+                "frame_too_large",
+                f"The frame has {len(text_data)} characters; the limit is {max_frame} "
+                "(setting SHOUTOUT['MAX_FRAME_BYTES']).",
+                limit=max_frame,
+            )
+            return
+
+        frame = None
+        try:
+            frame = protocol.parse(text_data)
+            handler = getattr(self, f"handle_{frame.type}")
+            await handler(frame)
+        except ShoutOutError as exc:
+            object_id = frame.id if frame is not None else None
+            ref = frame.ref if frame is not None else exc.extra.pop("ref", None)
+            extra = {k: v for k, v in exc.extra.items() if k != "ref"}
+            await self.send_error(exc.code, exc.message, object_id, ref, **extra)
+        except Exception:
+            logger.exception("Handling a %s frame failed", frame.type if frame else "client")
+            await self.send_error(
+                "internal_error", "The server failed to handle this frame.",
+                frame.id if frame else None, frame.ref if frame else None,
+            )
+
+    async def send_error(self, code, message, object_id=None, ref=None, **fields):
+        await self.send(text_data=frames.error(code, message, object_id, ref, **fields))
+
+    # Client frames.
+
+    async def handle_subscribe(self, frame):
+        object_id = frame.id
+        await operations.aload(object_id, self.user)
+
+        # Join the group before reading the snapshot, so no update that lands
+        # between the two is missed; the ordering filter drops what the
+        # snapshot already covers.
+        new = object_id not in self.subscriptions
+        if new:
+            self.subscriptions[object_id] = _BEFORE_SNAPSHOT
+            await self.channel_layer.group_add(group_name(object_id), self.channel_name)
+        try:
+            _, snapshot = await operations.aget(object_id, actor=operations.TRUSTED)
+        except NotFound:
+            await self._drop_subscription(object_id)
+            raise
+
+        await self.send(text_data=frames.control("subscribed", object_id, frame.ref))
+        if snapshot.update_id > self.subscriptions.get(object_id, _BEFORE_SNAPSHOT):
+            self.subscriptions[object_id] = snapshot.update_id
+            await self.send(text_data=frames.snapshot(snapshot))
+
+    async def handle_unsubscribe(self, frame):
+        if frame.id in self.subscriptions:
+            await self._drop_subscription(frame.id)
+        await self.send(text_data=frames.control("unsubscribed", frame.id, frame.ref))
+
+    async def handle_update(self, frame):
+        await self._write(frame, "state")
+
+    async def handle_message(self, frame):
+        await self._write(frame, "message")
+
+    async def handle_ping(self, frame):
+        await self.send(text_data=frames.control("pong", ref=frame.ref))
+
+    async def _write(self, frame, kind):
+        outcome = await operations.awrite(
+            frame.id, kind, frame.value, update_id=frame.update_id, actor=self.user
+        )
+        await self.send(
+            text_data=frames.control("ack", frame.id, frame.ref, accepted_update_id=outcome.update_id)
+        )
+
+    async def _drop_subscription(self, object_id):
+        self.subscriptions.pop(object_id, None)
+        await self.channel_layer.group_discard(group_name(object_id), self.channel_name)
+
+    # Channel-layer events.
+
+    async def shoutout_frame(self, event):
+        """Called for each fan-out event of a subscribed object's group."""
+        object_id = event["object_id"]
+        last_sent = self.subscriptions.get(object_id)
+        if last_sent is None:
+            return  # unsubscribed while the event was queued
+
+        if event["kind"] in ("expired", "deleted"):
+            await self._drop_subscription(object_id)
+            await self.send(text_data=event["text"])
+            return
+
+        if event["update_id"] <= last_sent:
+            return
+        self.subscriptions[object_id] = event["update_id"]
+        await self.send(text_data=event["text"])

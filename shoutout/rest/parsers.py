@@ -1,0 +1,54 @@
+"""A JSON parser that enforces ShoutOut's size limit before reading the body."""
+
+import codecs
+import json
+
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.utils.json import strict_constant
+
+from shoutout.conf import shoutout_settings
+
+# Bytes a request body may carry besides the payload itself (field names, the
+# update id, the TTL).
+ENVELOPE_BYTES = 4096
+
+
+class PayloadTooLarge(APIException):
+    status_code = 413
+    default_code = "payload_too_large"
+
+
+class LimitedJSONParser(JSONParser):
+    """JSON parser that answers 413 for bodies over the payload limit.
+
+    The body may exceed ``SHOUTOUT['MAX_PAYLOAD_BYTES']`` by
+    :data:`ENVELOPE_BYTES`; the payload field itself is checked exactly
+    afterwards. A body is never read past the limit.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        max_body = shoutout_settings.MAX_PAYLOAD_BYTES + ENVELOPE_BYTES
+        request = parser_context.get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > max_body:
+            raise self._too_large(int(declared))
+
+        body = stream.read(max_body + 1) if stream is not None else b""
+        if len(body) > max_body:
+            raise self._too_large(len(body))
+
+        encoding = parser_context.get("encoding", "utf-8")
+        try:
+            return json.loads(codecs.decode(body, encoding), parse_constant=strict_constant)
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
+
+    @staticmethod
+    def _too_large(size):
+        limit = shoutout_settings.MAX_PAYLOAD_BYTES
+        return PayloadTooLarge(
+            f"The request body is {size} bytes; payloads are limited to {limit} bytes of JSON "
+            "(setting SHOUTOUT['MAX_PAYLOAD_BYTES'])."
+        )

@@ -1,0 +1,82 @@
+"""Request and response shapes of the REST API.
+
+Requests are validated here for their shape; the limits (TTL, payload size and
+depth, update ids) are enforced by :mod:`shoutout.operations`, so they are the
+same on every path.
+"""
+
+from datetime import datetime, timezone
+
+from rest_framework import serializers
+
+from shoutout.ids import MAX_UPDATE_ID
+from shoutout.models import Security
+
+
+def _timestamp(seconds):
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+class CreateSerializer(serializers.Serializer):
+    ttl = serializers.IntegerField(required=False, help_text="Seconds the object lives after its last write.")
+    security = serializers.ChoiceField(choices=Security.choices, required=False)
+    data = serializers.JSONField(required=False, allow_null=True, help_text="Initial state; null when omitted.")
+
+
+class ConfigureSerializer(serializers.Serializer):
+    ttl = serializers.IntegerField(required=False)
+    security = serializers.ChoiceField(choices=Security.choices, required=False)
+
+
+class StateUpdateSerializer(serializers.Serializer):
+    data = serializers.JSONField(allow_null=True, help_text="The new state; replaces the old one whole.")
+    update_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_UPDATE_ID,
+        help_text="Must be greater than the current update id; assigned by the server when omitted.",
+    )
+
+
+class MessageSerializer(serializers.Serializer):
+    payload = serializers.JSONField(allow_null=True, help_text="Any JSON value.")
+    update_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_UPDATE_ID)
+
+
+class WriteResultSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    update_id = serializers.IntegerField(help_text="The update id the write was stored under.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine code, listed in docs/errors.md.")
+    message = serializers.CharField()
+
+
+class StateObjectSerializer(serializers.Serializer):
+    """A live object with its current state; built from ``(row, snapshot)``."""
+
+    id = serializers.CharField()
+    owner = serializers.CharField(allow_null=True)
+    security = serializers.ChoiceField(choices=Security.choices)
+    ttl = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    last_write = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    update_id = serializers.IntegerField()
+    data = serializers.JSONField(allow_null=True)
+
+    @staticmethod
+    def represent(row, snapshot) -> dict:
+        owner = row.owner.get_username() if row.owner_id is not None else None
+        return StateObjectSerializer(
+            {
+                "id": row.pk,
+                "owner": owner,
+                "security": row.security,
+                "ttl": snapshot.ttl,
+                "created_at": row.created_at,
+                "last_write": _timestamp(snapshot.last_write),
+                "expires_at": _timestamp(snapshot.expires_at),
+                "update_id": snapshot.update_id,
+                "data": snapshot.data,
+            }
+        ).data

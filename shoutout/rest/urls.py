@@ -1,0 +1,10 @@
+from django.urls import path
+
+from shoutout.rest import views
+
+urlpatterns = [
+    path("objects/", views.ObjectListView.as_view(), name="shoutout-object-list"),
+    path("objects/<str:object_id>/", views.ObjectDetailView.as_view(), name="shoutout-object-detail"),
+    path("objects/<str:object_id>/state/", views.StateView.as_view(), name="shoutout-object-state"),
+    path("objects/<str:object_id>/messages/", views.MessageView.as_view(), name="shoutout-object-messages"),
+]

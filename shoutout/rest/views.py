@@ -1,0 +1,176 @@
+"""REST endpoints for state objects (reference: ``docs/rest-api.md``)."""
+
+from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from shoutout import operations
+from shoutout.errors import NotFound
+from shoutout.ids import is_valid_object_id
+from shoutout.models import StateObject
+from shoutout.rest import serializers
+from shoutout.rest.exceptions import exception_handler
+from shoutout.rest.parsers import LimitedJSONParser
+from shoutout.rest.permissions import StateObjectPermission
+
+
+def default_authentication_classes():
+    classes = [SessionAuthentication]
+    from django.apps import apps
+
+    if apps.is_installed("rest_framework.authtoken"):
+        from rest_framework.authentication import TokenAuthentication
+
+        classes.append(TokenAuthentication)
+    return classes
+
+
+ERRORS = {
+    400: OpenApiResponse(serializers.ErrorSerializer, description="Invalid request"),
+    403: OpenApiResponse(serializers.ErrorSerializer, description="Readable but not writable"),
+    404: OpenApiResponse(serializers.ErrorSerializer, description="No such live object visible to you"),
+    413: OpenApiResponse(serializers.ErrorSerializer, description="Payload over SHOUTOUT['MAX_PAYLOAD_BYTES']"),
+}
+
+
+class ShoutOutAPIView(GenericAPIView):
+    """Common configuration: ShoutOut's parser, permission, and error shape."""
+
+    parser_classes = [LimitedJSONParser]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    permission_classes = [StateObjectPermission]
+    queryset = StateObject.objects.select_related("owner")
+    lookup_url_kwarg = "object_id"
+    schema = AutoSchema()
+
+    def get_authenticators(self):
+        return [auth() for auth in default_authentication_classes()]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def get_object(self):
+        """Return the row, checked against the policy; malformed and unknown ids are 404."""
+        object_id = self.kwargs["object_id"]
+        try:
+            if not is_valid_object_id(object_id):
+                raise Http404
+            return super().get_object()
+        except Http404:
+            raise NotFound(f"No live state object with id {object_id!r} is visible to you.") from None
+
+    def validated(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class ObjectListView(ShoutOutAPIView):
+    creates_objects = True
+    serializer_class = serializers.StateObjectSerializer
+
+    @extend_schema(summary="List your live state objects")
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return Response([])
+        rows = self.get_queryset().filter(owner=request.user)
+        live = operations.list_live(rows)
+        return Response([serializers.StateObjectSerializer.represent(row, snap) for row, snap in live])
+
+    @extend_schema(
+        summary="Create a state object",
+        request=serializers.CreateSerializer,
+        responses={201: serializers.StateObjectSerializer, **ERRORS},
+    )
+    def post(self, request):
+        fields = self.validated(serializers.CreateSerializer)
+        row, snapshot = operations.create(
+            actor=request.user,
+            data=fields.get("data"),
+            ttl=fields.get("ttl"),
+            security=fields.get("security"),
+        )
+        row = self.get_queryset().get(pk=row.pk)
+        return Response(
+            serializers.StateObjectSerializer.represent(row, snapshot), status=status.HTTP_201_CREATED
+        )
+
+
+class ObjectDetailView(ShoutOutAPIView):
+    serializer_class = serializers.StateObjectSerializer
+
+    def live(self, row):
+        _, snapshot = operations.get(row.pk)
+        return Response(serializers.StateObjectSerializer.represent(row, snapshot))
+
+    @extend_schema(summary="Read an object's current state", responses={200: serializers.StateObjectSerializer, **ERRORS})
+    def get(self, request, object_id):
+        return self.live(self.get_object())
+
+    @extend_schema(
+        summary="Change an object's TTL or security",
+        request=serializers.ConfigureSerializer,
+        responses={200: serializers.StateObjectSerializer, **ERRORS},
+    )
+    def patch(self, request, object_id):
+        row = self.get_object()
+        fields = self.validated(serializers.ConfigureSerializer)
+        row, snapshot = operations.configure(row.pk, ttl=fields.get("ttl"), security=fields.get("security"))
+        return Response(serializers.StateObjectSerializer.represent(row, snapshot))
+
+    @extend_schema(summary="Delete an object", responses={204: None, **ERRORS})
+    def delete(self, request, object_id):
+        row = self.get_object()
+        operations.delete(row.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WriteView(ShoutOutAPIView):
+    """Base of the state and message endpoints; ``kind`` selects which."""
+
+    kind = None
+    value_field = None
+
+    def post(self, request, object_id):
+        row = self.get_object()
+        fields = self.validated(self.serializer_class)
+        outcome = operations.write(
+            row.pk, self.kind, fields[self.value_field], update_id=fields.get("update_id")
+        )
+        return Response({"id": row.pk, "update_id": outcome.update_id})
+
+
+STALE = OpenApiResponse(serializers.ErrorSerializer, description="Stale: update_id not newer; current_update_id given")
+
+
+class StateView(WriteView):
+    kind = "state"
+    value_field = "data"
+    serializer_class = serializers.StateUpdateSerializer
+
+    @extend_schema(
+        summary="Replace an object's state",
+        request=serializers.StateUpdateSerializer,
+        responses={200: serializers.WriteResultSerializer, 409: STALE, **ERRORS},
+    )
+    def post(self, request, object_id):
+        return super().post(request, object_id)
+
+
+class MessageView(WriteView):
+    kind = "message"
+    value_field = "payload"
+    serializer_class = serializers.MessageSerializer
+
+    @extend_schema(
+        summary="Publish a message to an object's receivers",
+        request=serializers.MessageSerializer,
+        responses={200: serializers.WriteResultSerializer, 409: STALE, **ERRORS},
+    )
+    def post(self, request, object_id):
+        return super().post(request, object_id)
