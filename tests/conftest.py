@@ -102,7 +102,7 @@ class LiveServer:
             f"u = get_user_model().objects.create_user({username!r}, password={password!r}, is_staff={staff!r});"
             "print(Token.objects.create(user=u).key)"
         )
-        return self.manage("shell", "-c", script).stdout.strip()
+        return self.manage("shell", "-c", script).stdout.strip().splitlines()[-1]
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:

@@ -31,9 +31,8 @@ class LimitedJSONParser(JSONParser):
         parser_context = parser_context or {}
         max_body = shoutout_settings.MAX_PAYLOAD_BYTES + ENVELOPE_BYTES
         request = parser_context.get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > max_body:
-            raise self._too_large(int(declared))
+        if request is not None:
+            self.check_declared_length(request)
 
         body = stream.read(max_body + 1) if stream is not None else b""
         if len(body) > max_body:
@@ -44,6 +43,14 @@ class LimitedJSONParser(JSONParser):
             return json.loads(codecs.decode(body, encoding), parse_constant=strict_constant)
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
+
+    @classmethod
+    def check_declared_length(cls, request):
+        """Raise ``PayloadTooLarge`` when the Content-Length header is over the limit."""
+        max_body = shoutout_settings.MAX_PAYLOAD_BYTES + ENVELOPE_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > max_body:
+            raise cls._too_large(int(declared))
 
     @staticmethod
     def _too_large(size):

@@ -30,6 +30,21 @@ def default_authentication_classes():
     return classes
 
 
+def document(**kwargs):
+    """``extend_schema`` that builds on drf-spectacular's ``AutoSchema``.
+
+    Without this, method annotations extend the project's
+    ``DEFAULT_SCHEMA_CLASS``, and projects that never configured
+    drf-spectacular would get a broken schema.
+    """
+
+    def decorate(method):
+        method.schema = AutoSchema
+        return extend_schema(**kwargs)(method)
+
+    return decorate
+
+
 ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="Invalid request"),
     403: OpenApiResponse(serializers.ErrorSerializer, description="Readable but not writable"),
@@ -54,6 +69,11 @@ class ShoutOutAPIView(GenericAPIView):
     def get_exception_handler(self):
         return exception_handler
 
+    def initial(self, request, *args, **kwargs):
+        """Reject oversized bodies before anything reads them (Django would raise on them)."""
+        LimitedJSONParser.check_declared_length(request)
+        super().initial(request, *args, **kwargs)
+
     def get_object(self):
         """Return the row, checked against the policy; malformed and unknown ids are 404."""
         object_id = self.kwargs["object_id"]
@@ -74,7 +94,7 @@ class ObjectListView(ShoutOutAPIView):
     creates_objects = True
     serializer_class = serializers.StateObjectSerializer
 
-    @extend_schema(summary="List your live state objects")
+    @document(summary="List your live state objects")
     def get(self, request):
         if not request.user.is_authenticated:
             return Response([])
@@ -82,7 +102,7 @@ class ObjectListView(ShoutOutAPIView):
         live = operations.list_live(rows)
         return Response([serializers.StateObjectSerializer.represent(row, snap) for row, snap in live])
 
-    @extend_schema(
+    @document(
         summary="Create a state object",
         request=serializers.CreateSerializer,
         responses={201: serializers.StateObjectSerializer, **ERRORS},
@@ -108,11 +128,11 @@ class ObjectDetailView(ShoutOutAPIView):
         _, snapshot = operations.get(row.pk)
         return Response(serializers.StateObjectSerializer.represent(row, snapshot))
 
-    @extend_schema(summary="Read an object's current state", responses={200: serializers.StateObjectSerializer, **ERRORS})
+    @document(summary="Read an object's current state", responses={200: serializers.StateObjectSerializer, **ERRORS})
     def get(self, request, object_id):
         return self.live(self.get_object())
 
-    @extend_schema(
+    @document(
         summary="Change an object's TTL or security",
         request=serializers.ConfigureSerializer,
         responses={200: serializers.StateObjectSerializer, **ERRORS},
@@ -123,7 +143,7 @@ class ObjectDetailView(ShoutOutAPIView):
         row, snapshot = operations.configure(row.pk, ttl=fields.get("ttl"), security=fields.get("security"))
         return Response(serializers.StateObjectSerializer.represent(row, snapshot))
 
-    @extend_schema(summary="Delete an object", responses={204: None, **ERRORS})
+    @document(summary="Delete an object", responses={204: None, **ERRORS})
     def delete(self, request, object_id):
         row = self.get_object()
         operations.delete(row.pk)
@@ -153,7 +173,7 @@ class StateView(WriteView):
     value_field = "data"
     serializer_class = serializers.StateUpdateSerializer
 
-    @extend_schema(
+    @document(
         summary="Replace an object's state",
         request=serializers.StateUpdateSerializer,
         responses={200: serializers.WriteResultSerializer, 409: STALE, **ERRORS},
@@ -167,7 +187,7 @@ class MessageView(WriteView):
     value_field = "payload"
     serializer_class = serializers.MessageSerializer
 
-    @extend_schema(
+    @document(
         summary="Publish a message to an object's receivers",
         request=serializers.MessageSerializer,
         responses={200: serializers.WriteResultSerializer, 409: STALE, **ERRORS},
