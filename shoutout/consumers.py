@@ -31,6 +31,11 @@ class StateConsumer(AsyncWebsocketConsumer):
     without that middleware every connection is anonymous.
     """
 
+    @property
+    def channel_layer_alias(self):
+        """The layer that fan-out sends to, ``SHOUTOUT['CHANNEL_LAYER']``, read when a connection opens."""
+        return shoutout_settings.CHANNEL_LAYER
+
     async def connect(self):
         """Called on the WebSocket handshake; accepts and starts the expiry sweeper."""
         self.user = self.scope.get("user") or AnonymousUser()
@@ -128,6 +133,14 @@ class StateConsumer(AsyncWebsocketConsumer):
             text_data=frames.control("ack", frame.id, frame.ref, accepted_update_id=outcome.update_id)
         )
 
+    async def _check_read_access(self, object_id):
+        """End the subscription with a ``not_found`` error when this user may no longer read the object."""
+        try:
+            await operations.aload(object_id, self.user)
+        except NotFound as exc:
+            await self._drop_subscription(object_id)
+            await self.send_error(exc.code, exc.message, object_id)
+
     async def _drop_subscription(self, object_id):
         self.subscriptions.pop(object_id, None)
         await self.channel_layer.group_discard(group_name(object_id), self.channel_name)
@@ -144,6 +157,10 @@ class StateConsumer(AsyncWebsocketConsumer):
         if event["kind"] in ("expired", "deleted"):
             await self._drop_subscription(object_id)
             await self.send(text_data=event["text"])
+            return
+
+        if event["kind"] == "access":
+            await self._check_read_access(object_id)
             return
 
         if event["update_id"] <= last_sent:

@@ -25,7 +25,11 @@ EVENT_TYPE = "shoutout.frame"
 
 
 def build_event(object_id: str, kind: str, text: str, update_id=None) -> dict:
-    """Return a channel-layer event; ``kind`` is state, message, expired or deleted."""
+    """Return a channel-layer event; ``kind`` is state, message, expired, deleted or access.
+
+    An ``access`` event carries no frame text. It signals that the object's
+    security changed, so each receiver checks its read access again.
+    """
     return {
         "type": EVENT_TYPE,
         "object_id": object_id,

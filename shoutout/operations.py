@@ -11,7 +11,7 @@ is allowed everything (the Python API's default).
 
 import time
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.db import transaction
 
 from shoutout import fanout, frames, payloads
@@ -88,7 +88,8 @@ def load(object_id, actor, *, write=False) -> StateObject:
     return obj
 
 
-aload = sync_to_async(load)
+# database_sync_to_async also closes stale database connections, as Channels does.
+aload = database_sync_to_async(load)
 
 
 def _outcome_or_raise(object_id, outcome, update_id):
@@ -131,7 +132,7 @@ def create(*, actor=TRUSTED, owner=None, data=None, ttl=None, security=None):
     return obj, snapshot
 
 
-acreate = sync_to_async(create)
+acreate = database_sync_to_async(create)
 
 
 # Read.
@@ -230,6 +231,9 @@ def configure(object_id, *, actor=TRUSTED, ttl=None, security=None):
             raise NotFound(f"State object {object_id!r} expired.")
     if fields:
         obj.save(update_fields=fields)
+    if "security" in fields:
+        # Receivers subscribed under the old setting re-check read access.
+        fanout.send(fanout.build_event(object_id, "access", ""))
     return get(object_id, actor=TRUSTED)
 
 
@@ -241,7 +245,7 @@ def delete(object_id, *, actor=TRUSTED):
     fanout.send(fanout.build_event(object_id, "deleted", frames.control("deleted", object_id)))
 
 
-adelete = sync_to_async(delete)
+adelete = database_sync_to_async(delete)
 
 
 def expire(object_ids):
