@@ -93,10 +93,17 @@ def create(*, data=None, ttl=None, security=None, owner=None, user=None):
 
 
 def get(object_id, *, user=None):
-    """Return ``(data, update_id)`` of a live object, or None when it is not found or not readable."""
+    """Return ``(data, update_id)`` of a live object.
+
+    Return None when the object is not found, not readable, or ShoutOut is
+    unavailable (the last is logged).
+    """
     try:
         _, snapshot = operations.get(object_id, actor=_actor(user))
     except ShoutOutError:
+        return None
+    except Exception as exc:  # a store that is down
+        _unavailable("read", object_id, exc)
         return None
     return snapshot.data, snapshot.update_id
 

@@ -94,7 +94,8 @@ def check_settings(app_configs=None, **kwargs):
                     id="shoutout.E005",
                 )
             )
-    if not errors and shoutout_settings.DEFAULT_TTL > shoutout_settings.MAX_TTL:
+    ttls_valid = _positive_int("DEFAULT_TTL") and _positive_int("MAX_TTL")
+    if ttls_valid and shoutout_settings.DEFAULT_TTL > shoutout_settings.MAX_TTL:
         errors.append(
             checks.Error(
                 f"SHOUTOUT['DEFAULT_TTL'] ({shoutout_settings.DEFAULT_TTL}) is greater than "

@@ -58,10 +58,11 @@ class StateConsumer(AsyncWebsocketConsumer):
             await self.send_error("binary_frame", "Binary frames are not supported; send JSON text frames.")
             return
         max_frame = shoutout_settings.MAX_FRAME_BYTES
-        if len(text_data) > max_frame:
+        size = len(text_data) if text_data.isascii() else len(text_data.encode("utf-8", "surrogatepass"))
+        if size > max_frame:
             await self.send_error(
                 "frame_too_large",
-                f"The frame has {len(text_data)} characters; the limit is {max_frame} "
+                f"The frame is {size} bytes of UTF-8; the limit is {max_frame} bytes "
                 "(setting SHOUTOUT['MAX_FRAME_BYTES']).",
                 limit=max_frame,
             )

@@ -9,7 +9,10 @@ object's position in its sequence.
 
 import json
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# ASCII escapes keep a lone surrogate that a client sent in an id or ref
+# ("\ud800") encodable when an error frame echoes it back. Payloads are
+# embedded as their validated JSON text, so this does not change them.
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 def _head(frame_type, object_id):

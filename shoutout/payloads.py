@@ -59,7 +59,17 @@ def validate(value, *, field="data") -> str:
         )
 
     text = encode(value)
-    size = len(text.encode("utf-8"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        # json.loads() turns an escaped lone surrogate ("\ud800") into a str
+        # that UTF-8 cannot encode, so no frame or store could carry it.
+        raise InvalidPayload(
+            f"'{field}' contains the lone surrogate {exc.object[exc.start:exc.end]!r}, "
+            "which UTF-8 cannot encode; send whole surrogate pairs or other text.",
+            code="invalid_json",
+            field=field,
+        ) from exc
     max_bytes = shoutout_settings.MAX_PAYLOAD_BYTES
     if size > max_bytes:
         raise InvalidPayload(

@@ -8,6 +8,7 @@ from django.urls import include, path
 from shoutout.rest.schema import SCHEMA_SUFFIX, SchemaView
 
 urlpatterns = [
-    path("api/", include("shoutout.rest.urls")),
     path(f"api/{SCHEMA_SUFFIX}", SchemaView.as_view(), name="shoutout-schema"),
+    # Last: the REST URLs end with a catch-all that answers JSON 404s.
+    path("api/", include("shoutout.rest.urls")),
 ]

@@ -40,9 +40,29 @@ class LimitedJSONParser(JSONParser):
 
         encoding = parser_context.get("encoding", "utf-8")
         try:
-            return json.loads(codecs.decode(body, encoding), parse_constant=strict_constant)
+            text = codecs.decode(body, encoding)
+            data = json.loads(text, parse_constant=strict_constant)
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
+        self.check_surrogates(text, data)
+        return data
+
+    @staticmethod
+    def check_surrogates(text, data):
+        """Raise ``ParseError`` when a \\u escape decoded to a lone surrogate.
+
+        Such a string cannot be encoded as UTF-8, so any response that echoes it
+        (a validation message, a stored payload) would fail to render.
+        """
+        if "\\ud" not in text and "\\uD" not in text:
+            return  # only an escape can produce a surrogate, so most bodies skip the re-encoding
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ParseError(
+                f"JSON parse error - the body contains the lone surrogate "
+                f"{exc.object[exc.start:exc.end]!r}, which is not valid Unicode text."
+            ) from exc
 
     @classmethod
     def check_declared_length(cls, request):

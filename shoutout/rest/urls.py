@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from shoutout.rest import views
 
@@ -7,4 +7,7 @@ urlpatterns = [
     path("objects/<str:object_id>/", views.ObjectDetailView.as_view(), name="shoutout-object-detail"),
     path("objects/<str:object_id>/state/", views.StateView.as_view(), name="shoutout-object-state"),
     path("objects/<str:object_id>/messages/", views.MessageView.as_view(), name="shoutout-object-messages"),
+    # Anything else under the API prefix (ids with slashes, empty ids, typos)
+    # gets the API's JSON 404 rather than the project's HTML page.
+    re_path(r"^.*$", views.not_found, name="shoutout-not-found"),
 ]

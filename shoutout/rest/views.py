@@ -4,13 +4,21 @@ from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+    schema,
+)
+from rest_framework.permissions import AllowAny
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from shoutout import operations
-from shoutout.errors import NotFound
+from shoutout.errors import NotFound, ShoutOutError
 from shoutout.ids import is_valid_object_id
 from shoutout.models import StateObject
 from shoutout.rest import serializers
@@ -53,11 +61,29 @@ ERRORS = {
 }
 
 
+class PolicyBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """Browsable API that shows a form only when the access policy allows the method.
+
+    DRF's renderer expects the serializer instance to be the model row and a
+    failed permission check to raise ``APIException``. ShoutOut serializes
+    dicts built from ``(row, snapshot)`` and raises its own errors, so this
+    check looks the row up and shows no form when a ShoutOut error is raised.
+    """
+
+    def show_form_for_method(self, view, method, request, obj):
+        if obj is not None and not isinstance(obj, StateObject):
+            obj = view.get_queryset().filter(pk=obj.get("id")).first()
+        try:
+            return super().show_form_for_method(view, method, request, obj)
+        except ShoutOutError:
+            return False
+
+
 class ShoutOutAPIView(GenericAPIView):
     """Common configuration: ShoutOut's parser, permission, and error shape."""
 
     parser_classes = [LimitedJSONParser]
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    renderer_classes = [JSONRenderer, PolicyBrowsableAPIRenderer]
     permission_classes = [StateObjectPermission]
     queryset = StateObject.objects.select_related("owner")
     lookup_url_kwarg = "object_id"
@@ -94,7 +120,11 @@ class ObjectListView(ShoutOutAPIView):
     creates_objects = True
     serializer_class = serializers.StateObjectSerializer
 
-    @document(summary="List your live state objects")
+    @document(
+        summary="List your live state objects",
+        operation_id="shoutout_objects_list",
+        responses={200: serializers.StateObjectSerializer(many=True)},
+    )
     def get(self, request):
         if not request.user.is_authenticated:
             return Response([])
@@ -104,6 +134,7 @@ class ObjectListView(ShoutOutAPIView):
 
     @document(
         summary="Create a state object",
+        operation_id="shoutout_objects_create",
         request=serializers.CreateSerializer,
         responses={201: serializers.StateObjectSerializer, **ERRORS},
     )
@@ -128,12 +159,17 @@ class ObjectDetailView(ShoutOutAPIView):
         _, snapshot = operations.get(row.pk)
         return Response(serializers.StateObjectSerializer.represent(row, snapshot))
 
-    @document(summary="Read an object's current state", responses={200: serializers.StateObjectSerializer, **ERRORS})
+    @document(
+        summary="Read an object's current state",
+        operation_id="shoutout_objects_retrieve",
+        responses={200: serializers.StateObjectSerializer, **ERRORS},
+    )
     def get(self, request, object_id):
         return self.live(self.get_object())
 
     @document(
         summary="Change an object's TTL or security",
+        operation_id="shoutout_objects_partial_update",
         request=serializers.ConfigureSerializer,
         responses={200: serializers.StateObjectSerializer, **ERRORS},
     )
@@ -143,7 +179,7 @@ class ObjectDetailView(ShoutOutAPIView):
         row, snapshot = operations.configure(row.pk, ttl=fields.get("ttl"), security=fields.get("security"))
         return Response(serializers.StateObjectSerializer.represent(row, snapshot))
 
-    @document(summary="Delete an object", responses={204: None, **ERRORS})
+    @document(summary="Delete an object", operation_id="shoutout_objects_destroy", responses={204: None, **ERRORS})
     def delete(self, request, object_id):
         row = self.get_object()
         operations.delete(row.pk)
@@ -175,6 +211,7 @@ class StateView(WriteView):
 
     @document(
         summary="Replace an object's state",
+        operation_id="shoutout_objects_state_create",
         request=serializers.StateUpdateSerializer,
         responses={200: serializers.WriteResultSerializer, 409: STALE, **ERRORS},
     )
@@ -189,8 +226,22 @@ class MessageView(WriteView):
 
     @document(
         summary="Publish a message to an object's receivers",
+        operation_id="shoutout_objects_messages_create",
         request=serializers.MessageSerializer,
         responses={200: serializers.WriteResultSerializer, 409: STALE, **ERRORS},
     )
     def post(self, request, object_id):
         return super().post(request, object_id)
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@renderer_classes([JSONRenderer])
+@permission_classes([AllowAny])
+@authentication_classes([])
+@schema(None)
+def not_found(request):
+    """Answer any unknown path under the API prefix with the API's 404 body."""
+    return Response(
+        {"code": "not_found", "message": f"No API endpoint or live state object matches {request.path!r}."},
+        status=status.HTTP_404_NOT_FOUND,
+    )
