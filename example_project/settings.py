@@ -3,7 +3,8 @@
 Embedded defaults: SQLite, the in-memory channel layer and the in-memory state
 store, so ``manage.py runserver`` works with nothing else installed. Set
 ``SHOUTOUT_REDIS_URL`` (for example ``redis://127.0.0.1:6379/0``) to use Redis
-for both the channel layer and the state store.
+for both the channel layer and the state store, and ``SHOUTOUT_REDIS_PREFIX``
+(default ``shoutout``) to choose the start of their Redis keys.
 """
 
 import os
@@ -67,14 +68,26 @@ DATABASES = {
 }
 
 REDIS_URL = os.environ.get("SHOUTOUT_REDIS_URL")
+# Start of every Redis key the example project writes, so several deployments
+# (or test runs) can share one Redis without seeing each other's keys.
+REDIS_PREFIX = os.environ.get("SHOUTOUT_REDIS_PREFIX", "shoutout")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+            "CONFIG": {
+                # redis-py 8 sets a 5 s socket timeout by default, which ends
+                # channels-redis' blocking receive on idle connections.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "capacity": 1000,
+                "prefix": f"{REDIS_PREFIX}:asgi",
+            },
         }
     }
-    SHOUTOUT = {"STORE": "shoutout.store.redis.RedisStore", "STORE_OPTIONS": {"url": REDIS_URL}}
+    SHOUTOUT = {
+        "STORE": "shoutout.store.redis.RedisStore",
+        "STORE_OPTIONS": {"url": REDIS_URL, "prefix": REDIS_PREFIX},
+    }
 else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}

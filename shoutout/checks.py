@@ -94,6 +94,16 @@ def check_settings(app_configs=None, **kwargs):
                     id="shoutout.E005",
                 )
             )
+    interval = shoutout_settings.EXPIRY_SWEEP_INTERVAL
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval >= 0:
+        errors.append(
+            checks.Error(
+                f"SHOUTOUT['EXPIRY_SWEEP_INTERVAL'] must be a number of seconds, 0 or more, got {interval!r}; "
+                "a negative interval would make the sweeper loop without pause.",
+                hint="Use 0 to turn the sweeper off and run manage.py shoutout_expire instead.",
+                id="shoutout.E009",
+            )
+        )
     ttls_valid = _positive_int("DEFAULT_TTL") and _positive_int("MAX_TTL")
     if ttls_valid and shoutout_settings.DEFAULT_TTL > shoutout_settings.MAX_TTL:
         errors.append(

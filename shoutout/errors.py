@@ -20,7 +20,6 @@ HTTP_STATUS = {
     "not_found": 404,
     "stale": 409,
     "update_id_exhausted": 409,
-    "not_subscribed": 400,
     "unavailable": 503,
     "internal_error": 500,
 }

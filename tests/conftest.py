@@ -124,6 +124,13 @@ def live_server(tmp_path):
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    """Replace pytest-django's helper of the same name, which expects pytest-django's
+    own ``live_server`` (it calls ``_live_server_modified_settings`` on it)."""
+    yield
+
+
 @pytest.fixture
 def live_server_factory(tmp_path):
     """Start daphne processes with extra environment, for example a Redis URL."""

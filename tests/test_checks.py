@@ -115,6 +115,17 @@ def test_unimportable_class_is_e008(name, path):
         assert shoutout_check_ids() == ["shoutout.E008"]
 
 
+@pytest.mark.parametrize("interval", [-1, "1", None, True])
+def test_invalid_sweep_interval_is_e009(interval):
+    with production(EXPIRY_SWEEP_INTERVAL=interval):
+        assert shoutout_check_ids() == ["shoutout.E009"]
+
+
+def test_zero_sweep_interval_is_accepted():
+    with production(EXPIRY_SWEEP_INTERVAL=0):
+        assert shoutout_check_ids() == []
+
+
 def test_check_messages_name_the_setting():
     with production(MAX_PAYLOAD_BYTES=0):
         messages = [m for m in run_checks() if m.id == "shoutout.E005"]
