@@ -8,7 +8,8 @@ __version__ = "0.1.0.dev0"
 
 _API_NAMES = {
     "create", "acreate", "update", "aupdate", "publish", "apublish",
-    "delete", "adelete", "get", "aget", "WriteResult",
+    "delete", "adelete", "get", "aget", "WriteResult", "mint_token", "amint_token",
+    "revoke_tokens", "arevoke_tokens", "set_grants", "aset_grants",
 }
 
 

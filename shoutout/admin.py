@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 
-from shoutout import operations
+from shoutout import grants, operations
 from shoutout.models import StateObject
 from shoutout.store import get_store
 
@@ -24,8 +24,13 @@ class StateObjectAdmin(admin.ModelAdmin):
     list_filter = ("security",)
     search_fields = ("id", "owner__username")
     readonly_fields = ("id", "owner", "created_at", "expires", "update_id", "last_write", "preview")
-    fields = ("id", "owner", "security", "ttl", "created_at", "expires", "update_id", "last_write", "preview")
-    actions = ["expire_now"]
+    fields = (
+        "id", "owner", "security", "ttl", "readers", "writers", "reader_groups", "writer_groups",
+        "token_generation", "created_at", "expires", "update_id", "last_write", "preview",
+    )
+    readonly_fields = readonly_fields + ("token_generation",)
+    filter_horizontal = ("readers", "writers", "reader_groups", "writer_groups")
+    actions = ["expire_now", "revoke_tokens"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("owner")
@@ -68,6 +73,18 @@ class StateObjectAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         operations.expire(ids)
         self.message_user(request, f"Expired {len(ids)} state objects.", messages.SUCCESS)
+
+    @admin.action(description="Revoke all capability tokens of selected objects")
+    def revoke_tokens(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        for object_id in ids:
+            grants.revoke_tokens(object_id)
+        self.message_user(request, f"Revoked the tokens of {len(ids)} state objects.", messages.SUCCESS)
+
+    def save_related(self, request, form, formsets, change):
+        """Save readers and writers, then tell receivers to check their access again."""
+        super().save_related(request, form, formsets, change)
+        operations.announce_access_change(form.instance.pk)
 
     def save_model(self, request, obj, form, change):
         """Save security and TTL changes through the operations, so the store follows."""

@@ -8,7 +8,8 @@ not JSON or is over the limits, a bad TTL) are programming errors and raise
 :class:`shoutout.errors.InvalidPayload`, a ``ValueError``.
 
 Each function has an async twin with an ``a`` prefix. Pass ``user=`` to act
-as that user under the access policy; without it the call is trusted.
+as that user under the access policy, and ``token=`` to add a capability
+token; without either the call is trusted.
 """
 
 import logging
@@ -16,14 +17,15 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 
-from shoutout import operations
+from shoutout import grants, operations
 from shoutout.errors import InvalidPayload, ShoutOutError
 
 logger = logging.getLogger("shoutout.api")
 
 __all__ = [
     "WriteResult", "create", "acreate", "get", "aget", "update", "aupdate",
-    "publish", "apublish", "delete", "adelete",
+    "publish", "apublish", "delete", "adelete", "mint_token", "amint_token",
+    "revoke_tokens", "arevoke_tokens", "set_grants", "aset_grants",
 ]
 
 
@@ -69,9 +71,11 @@ def _unavailable(action, object_id, exc) -> WriteResult:
     return WriteResult("unavailable", message=f"ShoutOut is unavailable: {exc.__class__.__name__}.")
 
 
-def _guarded_write(object_id, kind, value, update_id, user):
+def _guarded_write(object_id, kind, value, update_id, user, token):
     try:
-        outcome = operations.write(object_id, kind, value, update_id=update_id, actor=_actor(user))
+        outcome = operations.write(
+            object_id, kind, value, update_id=update_id, actor=_actor(user), token=token
+        )
     except InvalidPayload:
         raise
     except ShoutOutError as exc:
@@ -92,14 +96,14 @@ def create(*, data=None, ttl=None, security=None, owner=None, user=None):
     return row
 
 
-def get(object_id, *, user=None):
+def get(object_id, *, user=None, token=None):
     """Return ``(data, update_id)`` of a live object.
 
     Return None when the object is not found, not readable, or ShoutOut is
     unavailable (the last is logged).
     """
     try:
-        _, snapshot = operations.get(object_id, actor=_actor(user))
+        _, snapshot = operations.get(object_id, actor=_actor(user), token=token)
     except ShoutOutError:
         return None
     except Exception as exc:  # a store that is down
@@ -108,27 +112,27 @@ def get(object_id, *, user=None):
     return snapshot.data, snapshot.update_id
 
 
-def update(object_id, data, *, update_id=None, user=None) -> WriteResult:
+def update(object_id, data, *, update_id=None, user=None, token=None) -> WriteResult:
     """Replace the object's state with ``data`` and send it to every receiver.
 
     ``update_id`` must be greater than the object's current one; omit it and
     the server assigns the next id.
     """
-    return _guarded_write(object_id, "state", data, update_id, user)
+    return _guarded_write(object_id, "state", data, update_id, user, token)
 
 
-def publish(object_id, payload, *, update_id=None, user=None) -> WriteResult:
+def publish(object_id, payload, *, update_id=None, user=None, token=None) -> WriteResult:
     """Send a message to every receiver; the object's state stays as it is.
 
     Messages take ids from the same sequence as state updates.
     """
-    return _guarded_write(object_id, "message", payload, update_id, user)
+    return _guarded_write(object_id, "message", payload, update_id, user, token)
 
 
-def delete(object_id, *, user=None) -> WriteResult:
+def delete(object_id, *, user=None, token=None) -> WriteResult:
     """Delete the object; receivers get a ``deleted`` frame."""
     try:
-        operations.delete(object_id, actor=_actor(user))
+        operations.delete(object_id, actor=_actor(user), token=token)
     except ShoutOutError as exc:
         return _refused(exc)
     except Exception as exc:
@@ -136,7 +140,40 @@ def delete(object_id, *, user=None) -> WriteResult:
     return WriteResult("accepted")
 
 
+def mint_token(object_id, scope, *, expires_in=None, user=None):
+    """Return a new capability token (``scope`` is ``"read"`` or ``"write"``).
+
+    ``expires_in`` is in seconds; without it the token is valid while the
+    object lives and its tokens are not revoked. Raises ``NotFound`` or
+    ``Forbidden`` when ``user`` may not manage the object's tokens.
+    """
+    token, _ = grants.mint_token(object_id, scope, actor=_actor(user), expires_in=expires_in)
+    return token
+
+
+def revoke_tokens(object_id, *, user=None) -> int:
+    """Revoke every capability token of the object and return the new token generation.
+
+    Subscriptions opened with a revoked token end with a ``revoked`` frame.
+    """
+    return grants.revoke_tokens(object_id, actor=_actor(user))
+
+
+def set_grants(object_id, *, user=None, readers=None, writers=None, reader_groups=None, writer_groups=None):
+    """Replace the object's readers and writers (usernames) and reader and writer groups (names).
+
+    Arguments left as None keep their current value.
+    """
+    return grants.set_grants(
+        object_id, actor=_actor(user), readers=readers, writers=writers,
+        reader_groups=reader_groups, writer_groups=writer_groups,
+    )
+
+
 acreate = sync_to_async(create)
+amint_token = sync_to_async(mint_token)
+arevoke_tokens = sync_to_async(revoke_tokens)
+aset_grants = sync_to_async(set_grants)
 aget = sync_to_async(get)
 aupdate = sync_to_async(update)
 apublish = sync_to_async(publish)

@@ -7,9 +7,11 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
+from rest_framework.throttling import SimpleRateThrottle
 
 from shoutout.conf import DEFAULTS, shoutout_settings
 from shoutout.models import Security
+from shoutout.origins import normalize_origin
 
 SINGLE_PROCESS_LAYER = "channels.layers.InMemoryChannelLayer"
 SINGLE_PROCESS_STORE = "shoutout.store.memory.MemoryStore"
@@ -86,7 +88,13 @@ def check_settings(app_configs=None, **kwargs):
                 id="shoutout.E004",
             )
         )
-    for name in ("DEFAULT_TTL", "MAX_TTL", "MAX_PAYLOAD_BYTES", "MAX_PAYLOAD_DEPTH", "MAX_FRAME_BYTES"):
+    positive = (
+        "DEFAULT_TTL", "MAX_TTL", "MAX_PAYLOAD_BYTES", "MAX_PAYLOAD_DEPTH", "MAX_FRAME_BYTES",
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION", "WRITE_RATE_PER_CONNECTION", "MAX_REJECTED_FRAMES",
+    )
+    if shoutout_settings.MAX_LIVE_OBJECTS_PER_USER is not None:
+        positive += ("MAX_LIVE_OBJECTS_PER_USER",)
+    for name in positive:
         if not _positive_int(name):
             errors.append(
                 checks.Error(
@@ -133,3 +141,107 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@checks.register()
+def check_limits(app_configs=None, **kwargs):
+    errors = []
+    rate = shoutout_settings.CREATE_RATE
+    if rate is not None:
+        try:
+            num, _ = SimpleRateThrottle.parse_rate(None, rate)
+            valid = num > 0
+        except (AttributeError, KeyError, TypeError, ValueError):
+            valid = False
+        if not valid:
+            errors.append(
+                checks.Error(
+                    f"SHOUTOUT['CREATE_RATE'] is {rate!r}; expected a DRF rate such as '60/min', or None.",
+                    id="shoutout.E010",
+                )
+            )
+    origins = shoutout_settings.ALLOWED_ORIGINS
+    bad = [o for o in origins if not isinstance(o, str) or normalize_origin(o) is None] if isinstance(
+        origins, (list, tuple)
+    ) else [origins]
+    if bad:
+        errors.append(
+            checks.Error(
+                f"SHOUTOUT['ALLOWED_ORIGINS'] has entries that are not origins: {bad[:5]!r}.",
+                hint="List origins as scheme://host[:port], for example 'https://app.example.com'.",
+                id="shoutout.E011",
+            )
+        )
+    if shoutout_settings.MAX_FRAME_BYTES is not None and _positive_int("MAX_FRAME_BYTES") and _positive_int(
+        "MAX_PAYLOAD_BYTES"
+    ) and shoutout_settings.MAX_FRAME_BYTES < shoutout_settings.MAX_PAYLOAD_BYTES:
+        errors.append(
+            checks.Warning(
+                "SHOUTOUT['MAX_FRAME_BYTES'] is smaller than SHOUTOUT['MAX_PAYLOAD_BYTES'], so WebSocket "
+                "writers cannot send payloads that REST accepts.",
+                hint="Set MAX_FRAME_BYTES to at least MAX_PAYLOAD_BYTES plus a few hundred bytes.",
+                id="shoutout.W006",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def check_security(app_configs=None, **kwargs):
+    warnings = []
+    if shoutout_settings.DEFAULT_SECURITY == Security.PUBLIC:
+        warnings.append(
+            checks.Warning(
+                "SHOUTOUT['DEFAULT_SECURITY'] is 'public': every object created without a security "
+                "setting can be read by anyone who learns its id.",
+                hint="Use 'private' or 'authenticated' and pass security='public' where it is meant.",
+                id="shoutout.W003",
+            )
+        )
+    if shoutout_settings.ALLOW_ANONYMOUS_CREATE and not settings.DEBUG:
+        warnings.append(
+            checks.Warning(
+                "SHOUTOUT['ALLOW_ANONYMOUS_CREATE'] is on in production (DEBUG = False): anyone can "
+                "create objects, limited only by SHOUTOUT['CREATE_RATE'] per client address.",
+                hint="Turn it off unless anonymous senders are intended.",
+                id="shoutout.W004",
+            )
+        )
+    if not _websocket_origin_checked():
+        warnings.append(
+            checks.Warning(
+                "The WebSocket route of ASGI_APPLICATION has no origin validation: any web site can "
+                "open a socket with a visitor's session cookie and read what that visitor may read.",
+                hint="Route WebSockets through shoutout.routing.websocket_application(), or wrap them "
+                "in shoutout.origins.OriginValidator or Channels' AllowedHostsOriginValidator.",
+                id="shoutout.W005",
+            )
+        )
+    return warnings
+
+
+def _websocket_origin_checked() -> bool:
+    """Return False only when ASGI_APPLICATION loads and no origin validator wraps its WebSocket route."""
+    from channels.routing import ProtocolTypeRouter
+    from channels.security.websocket import OriginValidator as ChannelsOriginValidator
+
+    from shoutout.origins import OriginValidator
+
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    if not path:
+        return True
+    try:
+        app = import_string(path)
+    except Exception:  # an unimportable ASGI app is reported by Django and Channels
+        return True
+
+    for _ in range(50):
+        if isinstance(app, (OriginValidator, ChannelsOriginValidator)):
+            return True
+        if isinstance(app, ProtocolTypeRouter):
+            app = app.application_mapping.get("websocket")
+        else:
+            app = getattr(app, "application", None) or getattr(app, "inner", None) or getattr(app, "app", None)
+        if app is None:
+            return False
+    return False

@@ -15,8 +15,24 @@ DEFAULTS = {
     "DEFAULT_SECURITY": "private",
     # Whether anonymous users may create objects.
     "ALLOW_ANONYMOUS_CREATE": False,
-    # Whether staff users may write objects they do not own (they may always read).
+    # Whether staff users may read objects they are not granted.
+    "STAFF_MAY_READ": True,
+    # Whether staff users may write objects they are not granted.
     "STAFF_MAY_WRITE": False,
+    # Origins ("https://app.example.com:8443") allowed to open WebSockets
+    # besides the request's own origin on a host in ALLOWED_HOSTS.
+    "ALLOWED_ORIGINS": [],
+    # Live objects one user may own at once; None for no limit.
+    "MAX_LIVE_OBJECTS_PER_USER": 1000,
+    # Subscriptions one WebSocket connection may hold at once.
+    "MAX_SUBSCRIPTIONS_PER_CONNECTION": 100,
+    # Object creations per user through the REST API, as a DRF throttle rate.
+    "CREATE_RATE": "60/min",
+    # Update and message frames one WebSocket connection may send per second.
+    "WRITE_RATE_PER_CONNECTION": 20,
+    # Rejected frames (over a limit or invalid) within 10 seconds after which
+    # the server closes a flooding connection with code 1008.
+    "MAX_REJECTED_FRAMES": 50,
     # Bytes of compact UTF-8 JSON allowed for one state or message payload.
     "MAX_PAYLOAD_BYTES": 64 * 1024,
     # Nesting depth allowed in a payload (a flat object has depth 1).
@@ -32,6 +48,9 @@ DEFAULTS = {
     "CHANNEL_LAYER": "default",
     # Seconds between two sweeps for expired objects in each server process.
     "EXPIRY_SWEEP_INTERVAL": 1.0,
+    # Path (or absolute ws:// or wss:// URL) the JS client connects to; it must
+    # match where the project routes shoutout.routing.websocket_urlpatterns.
+    "WEBSOCKET_URL": "/ws/shoutout/",
 }
 
 
@@ -97,6 +116,38 @@ class ShoutOutSettings:
     @property
     def EXPIRY_SWEEP_INTERVAL(self) -> float:
         return self._get("EXPIRY_SWEEP_INTERVAL")
+
+    @property
+    def WEBSOCKET_URL(self) -> str:
+        return self._get("WEBSOCKET_URL")
+
+    @property
+    def STAFF_MAY_READ(self) -> bool:
+        return self._get("STAFF_MAY_READ")
+
+    @property
+    def ALLOWED_ORIGINS(self) -> list:
+        return self._get("ALLOWED_ORIGINS")
+
+    @property
+    def MAX_LIVE_OBJECTS_PER_USER(self):
+        return self._get("MAX_LIVE_OBJECTS_PER_USER")
+
+    @property
+    def MAX_SUBSCRIPTIONS_PER_CONNECTION(self) -> int:
+        return self._get("MAX_SUBSCRIPTIONS_PER_CONNECTION")
+
+    @property
+    def CREATE_RATE(self):
+        return self._get("CREATE_RATE")
+
+    @property
+    def WRITE_RATE_PER_CONNECTION(self) -> int:
+        return self._get("WRITE_RATE_PER_CONNECTION")
+
+    @property
+    def MAX_REJECTED_FRAMES(self) -> int:
+        return self._get("MAX_REJECTED_FRAMES")
 
 
 shoutout_settings = ShoutOutSettings()

@@ -13,10 +13,16 @@ import logging
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 
-from shoutout import expiry, frames, operations, protocol
+from shoutout import auth, expiry, frames, operations, protocol
+from shoutout.access import READ
 from shoutout.conf import shoutout_settings
-from shoutout.errors import NotFound, ShoutOutError
+from shoutout.errors import LimitExceeded, NotAuthenticated, NotFound, ShoutOutError
 from shoutout.ids import group_name
+from shoutout.ratelimit import FloodGuard, TokenBucket
+from shoutout.tokens import TokenError
+
+# WebSocket close code for a client that keeps flooding (policy violation).
+CLOSE_FLOODING = 1008
 
 logger = logging.getLogger("shoutout.consumer")
 
@@ -27,8 +33,10 @@ _BEFORE_SNAPSHOT = -1
 class StateConsumer(AsyncWebsocketConsumer):
     """Serves the ShoutOut WebSocket protocol (``docs/websocket-protocol.md``).
 
-    The user comes from ``scope["user"]`` (Channels' ``AuthMiddlewareStack``);
-    without that middleware every connection is anonymous.
+    The user comes from ``scope["user"]`` (Channels' ``AuthMiddlewareStack``
+    or :class:`shoutout.auth.TokenAuthMiddleware`), or from an ``auth``
+    frame; without any of them the connection is anonymous. Capability tokens
+    come with each ``subscribe``, ``update`` and ``message`` frame.
     """
 
     @property
@@ -41,6 +49,10 @@ class StateConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user") or AnonymousUser()
         # object id -> highest update id sent on this socket for that object.
         self.subscriptions: dict[str, int] = {}
+        # object id -> capability token, for subscriptions a token granted.
+        self.subscription_tokens: dict[str, str] = {}
+        self.write_bucket = TokenBucket(shoutout_settings.WRITE_RATE_PER_CONNECTION)
+        self.flood_guard = FloodGuard(shoutout_settings.MAX_REJECTED_FRAMES)
         await self.accept()
         expiry.ensure_sweeper()
         logger.debug("Connection opened: %s", self.channel_name)
@@ -50,6 +62,7 @@ class StateConsumer(AsyncWebsocketConsumer):
         for object_id in list(self.subscriptions):
             await self.channel_layer.group_discard(group_name(object_id), self.channel_name)
         self.subscriptions.clear()
+        self.subscription_tokens.clear()
         logger.debug("Connection closed: %s (code %s)", self.channel_name, code)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -86,13 +99,32 @@ class StateConsumer(AsyncWebsocketConsumer):
             )
 
     async def send_error(self, code, message, object_id=None, ref=None, **fields):
+        """Send an error frame; close the socket when the client keeps sending rejected frames."""
         await self.send(text_data=frames.error(code, message, object_id, ref, **fields))
+        if self.flood_guard.record():
+            logger.warning(
+                "Closing connection %s: more than %d rejected frames in %.0f s",
+                self.channel_name, self.flood_guard.limit, self.flood_guard.window,
+            )
+            await self.close(code=CLOSE_FLOODING)
 
     # Client frames.
 
     async def handle_subscribe(self, frame):
         object_id = frame.id
-        await operations.aload(object_id, self.user)
+        grant = await operations.aload(object_id, self.user, READ, token=frame.token)
+        limit = shoutout_settings.MAX_SUBSCRIPTIONS_PER_CONNECTION
+        if object_id not in self.subscriptions and len(self.subscriptions) >= limit:
+            raise LimitExceeded(
+                f"This connection holds {limit} subscriptions, the limit "
+                "(setting SHOUTOUT['MAX_SUBSCRIPTIONS_PER_CONNECTION']); unsubscribe from one first.",
+                code="too_many_subscriptions",
+                limit=limit,
+            )
+        if grant.capability is not None:
+            self.subscription_tokens[object_id] = frame.token
+        else:
+            self.subscription_tokens.pop(object_id, None)
 
         # Join the group before reading the snapshot, so no update that lands
         # between the two is missed; the ordering filter drops what the
@@ -126,24 +158,51 @@ class StateConsumer(AsyncWebsocketConsumer):
     async def handle_ping(self, frame):
         await self.send(text_data=frames.control("pong", ref=frame.ref))
 
+    async def handle_auth(self, frame):
+        user = await auth.user_for_token(frame.token)
+        if user is None:
+            raise NotAuthenticated("The DRF token is unknown or its user is inactive; the connection stays as it was.")
+        self.user = user
+        await self.send(text_data=frames.control("authenticated", ref=frame.ref, user=user.get_username()))
+
     async def _write(self, frame, kind):
+        if not self.write_bucket.allow():
+            rate = shoutout_settings.WRITE_RATE_PER_CONNECTION
+            raise LimitExceeded(
+                f"This connection sent more than {rate} update and message frames per second "
+                "(setting SHOUTOUT['WRITE_RATE_PER_CONNECTION']); the frame was dropped.",
+                code="rate_limited",
+                limit=rate,
+            )
         outcome = await operations.awrite(
-            frame.id, kind, frame.value, update_id=frame.update_id, actor=self.user
+            frame.id, kind, frame.value, update_id=frame.update_id, actor=self.user, token=frame.token
         )
         await self.send(
             text_data=frames.control("ack", frame.id, frame.ref, accepted_update_id=outcome.update_id)
         )
 
     async def _check_read_access(self, object_id):
-        """End the subscription with a ``not_found`` error when this user may no longer read the object."""
+        """End the subscription when neither the user nor its token may read the object any more.
+
+        A revoked token ends it with a ``revoked`` frame; any other loss of
+        access with a ``not_found`` error.
+        """
+        token = self.subscription_tokens.get(object_id)
         try:
-            await operations.aload(object_id, self.user)
+            await operations.aload(object_id, self.user, READ, token=token)
+        except TokenError as exc:
+            await self._drop_subscription(object_id)
+            if exc.code == "token_revoked":
+                await self.send(text_data=frames.control("revoked", object_id))
+            else:
+                await self.send(text_data=frames.error(exc.code, exc.message, object_id))
         except NotFound as exc:
             await self._drop_subscription(object_id)
-            await self.send_error(exc.code, exc.message, object_id)
+            await self.send(text_data=frames.error(exc.code, exc.message, object_id))
 
     async def _drop_subscription(self, object_id):
         self.subscriptions.pop(object_id, None)
+        self.subscription_tokens.pop(object_id, None)
         await self.channel_layer.group_discard(group_name(object_id), self.channel_name)
 
     # Channel-layer events.

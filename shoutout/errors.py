@@ -22,6 +22,14 @@ HTTP_STATUS = {
     "update_id_exhausted": 409,
     "unavailable": 503,
     "internal_error": 500,
+    "too_many_objects": 429,
+    "too_many_subscriptions": 429,
+    "rate_limited": 429,
+    "token_invalid": 403,
+    "token_expired": 403,
+    "token_wrong_object": 403,
+    "token_wrong_scope": 403,
+    "token_revoked": 403,
 }
 
 
@@ -70,6 +78,12 @@ class NotAuthenticated(ShoutOutError, PermissionError):
     """The request needs a logged-in user."""
 
     code = "not_authenticated"
+
+
+class LimitExceeded(ShoutOutError):
+    """A configured limit was reached; ``limit`` in ``extra`` names its value."""
+
+    code = "rate_limited"
 
 
 class StaleUpdate(ShoutOutError):

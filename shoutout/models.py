@@ -7,14 +7,16 @@ row exists and the store holds it unexpired.
 """
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 
 from shoutout.ids import new_object_id
 
 
 class Security(models.TextChoices):
-    PRIVATE = "private", "Private: the owner and staff"
-    PUBLIC = "public", "Public: anyone who knows the id"
+    PUBLIC = "public", "Public: anyone who knows the id reads"
+    AUTHENTICATED = "authenticated", "Authenticated: any logged-in user reads"
+    PRIVATE = "private", "Private: only the users and groups granted read"
 
 
 class StateObject(models.Model):
@@ -32,6 +34,27 @@ class StateObject(models.Model):
         help_text="Seconds the object lives after its creation or its last write."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    readers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shoutout_readable",
+        help_text="Users who may read the object whatever its security.",
+    )
+    writers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shoutout_writable",
+        help_text="Users who may read and write the object.",
+    )
+    reader_groups = models.ManyToManyField(
+        Group, blank=True, related_name="shoutout_readable",
+        help_text="Members of these groups may read the object.",
+    )
+    writer_groups = models.ManyToManyField(
+        Group, blank=True, related_name="shoutout_writable",
+        help_text="Members of these groups may read and write the object.",
+    )
+    token_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Capability tokens minted under an older generation are revoked.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

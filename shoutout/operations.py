@@ -14,9 +14,18 @@ import time
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from shoutout import fanout, frames, payloads
+from shoutout import access, fanout, frames, payloads
+from shoutout.access import CONFIGURE, READ, WRITE, Grant
 from shoutout.conf import shoutout_settings
-from shoutout.errors import Forbidden, InvalidPayload, NotAuthenticated, NotFound, ShoutOutError, StaleUpdate
+from shoutout.errors import (
+    Forbidden,
+    InvalidPayload,
+    LimitExceeded,
+    NotAuthenticated,
+    NotFound,
+    ShoutOutError,
+    StaleUpdate,
+)
 from shoutout.ids import MAX_UPDATE_ID, is_valid_object_id, is_valid_update_id
 from shoutout.models import Security, StateObject
 from shoutout.policy import get_policy
@@ -65,27 +74,20 @@ def clean_update_id(update_id):
 
 # Loading an object with an access check.
 
-def load(object_id, actor, *, write=False) -> StateObject:
-    """Return the object row if ``actor`` may read it (and write it, with ``write``).
+def load(object_id, actor, action=READ, *, token=None) -> Grant:
+    """Return the ``Grant`` for ``actor`` (or ``token``) to do ``action`` on the object.
 
-    A missing object and one the actor may not read raise the same
-    ``NotFound``, so the answer tells nothing about ids the actor cannot see.
+    A malformed id, a missing row and an object the actor may not read all
+    raise the same ``NotFound``.
     """
-    not_found = NotFound(f"No live state object with id {object_id!r} is visible to you.")
     if not is_valid_object_id(object_id):
-        raise not_found
+        raise access.not_found(object_id)
     obj = StateObject.objects.filter(pk=object_id).first()
     if obj is None:
-        raise not_found
+        raise access.not_found(object_id)
     if actor is TRUSTED:
-        return obj
-
-    policy = get_policy()
-    if not policy.can_read(actor, obj):
-        raise not_found
-    if write and not policy.can_write(actor, obj):
-        raise Forbidden(f"You may read state object {object_id!r} but not write it.")
-    return obj
+        return Grant(obj)
+    return access.authorize(actor, obj, action, token)
 
 
 # database_sync_to_async also closes stale database connections, as Channels does.
@@ -125,6 +127,8 @@ def create(*, actor=TRUSTED, owner=None, data=None, ttl=None, security=None):
     ttl = clean_ttl(ttl)
     security = clean_security(security)
     data_json = payloads.validate(data)
+    if owner is not None:
+        check_live_object_limit(owner)
 
     with transaction.atomic():
         obj = StateObject.objects.create(owner=owner, ttl=ttl, security=security)
@@ -135,19 +139,37 @@ def create(*, actor=TRUSTED, owner=None, data=None, ttl=None, security=None):
 acreate = database_sync_to_async(create)
 
 
+def check_live_object_limit(owner):
+    """Raise ``LimitExceeded`` when ``owner`` already has the maximum number of live objects."""
+    limit = shoutout_settings.MAX_LIVE_OBJECTS_PER_USER
+    if limit is None:
+        return
+    ids = list(StateObject.objects.filter(owner=owner).values_list("pk", flat=True))
+    if len(ids) < limit:
+        return
+    live = len(get_store().get_many(ids, now()))
+    if live >= limit:
+        raise LimitExceeded(
+            f"You have {live} live state objects; the limit is {limit} "
+            "(setting SHOUTOUT['MAX_LIVE_OBJECTS_PER_USER']). Delete some or let them expire.",
+            code="too_many_objects",
+            limit=limit,
+        )
+
+
 # Read.
 
-def get(object_id, *, actor=TRUSTED):
+def get(object_id, *, actor=TRUSTED, token=None):
     """Return ``(row, snapshot)`` of a live object; raise ``NotFound`` otherwise."""
-    obj = load(object_id, actor)
+    obj = load(object_id, actor, READ, token=token).obj
     snapshot = get_store().get(object_id, now())
     if snapshot is None:
         raise NotFound(f"No live state object with id {object_id!r} is visible to you.")
     return obj, snapshot
 
 
-async def aget(object_id, *, actor=TRUSTED):
-    obj = await aload(object_id, actor)
+async def aget(object_id, *, actor=TRUSTED, token=None):
+    obj = (await aload(object_id, actor, READ, token=token)).obj
     snapshot = await get_store().aget(object_id, now())
     if snapshot is None:
         raise NotFound(f"No live state object with id {object_id!r} is visible to you.")
@@ -174,13 +196,13 @@ def _event(object_id, kind, value_json, outcome):
     return fanout.build_event(object_id, kind, text, outcome.update_id)
 
 
-def write(object_id, kind, value, *, update_id=None, actor=TRUSTED):
+def write(object_id, kind, value, *, update_id=None, actor=TRUSTED, token=None):
     """Store a state update (``kind="state"``) or a message (``kind="message"``) and fan it out.
 
     Return the store's ``WriteOutcome``; raise ``StaleUpdate`` when
     ``update_id`` is not newer than the current one.
     """
-    load(object_id, actor, write=True)
+    load(object_id, actor, WRITE, token=token)
     value_json, update_id = _prepare_write(kind, value, update_id)
 
     outcome = get_store().write(
@@ -195,11 +217,9 @@ def write(object_id, kind, value, *, update_id=None, actor=TRUSTED):
     return outcome
 
 
-async def awrite(object_id, kind, value, *, update_id=None, actor=TRUSTED, row=None):
-    """Async twin of :func:`write`. ``row`` skips the database load when the
-    caller has already checked write access to that row."""
-    if row is None:
-        await aload(object_id, actor, write=True)
+async def awrite(object_id, kind, value, *, update_id=None, actor=TRUSTED, token=None):
+    """Async twin of :func:`write`."""
+    await aload(object_id, actor, WRITE, token=token)
     value_json, update_id = _prepare_write(kind, value, update_id)
 
     outcome = await get_store().awrite(
@@ -218,7 +238,7 @@ async def awrite(object_id, kind, value, *, update_id=None, actor=TRUSTED, row=N
 
 def configure(object_id, *, actor=TRUSTED, ttl=None, security=None):
     """Change an object's TTL and/or security; return ``(row, snapshot)``."""
-    obj = load(object_id, actor, write=True)
+    obj = load(object_id, actor, CONFIGURE).obj
     fields = []
     if security is not None:
         obj.security = clean_security(security)
@@ -232,14 +252,22 @@ def configure(object_id, *, actor=TRUSTED, ttl=None, security=None):
     if fields:
         obj.save(update_fields=fields)
     if "security" in fields:
-        # Receivers subscribed under the old setting re-check read access.
-        fanout.send(fanout.build_event(object_id, "access", ""))
+        announce_access_change(object_id)
     return get(object_id, actor=TRUSTED)
 
 
-def delete(object_id, *, actor=TRUSTED):
+def announce_access_change(object_id, token_generation=None):
+    """Tell every receiver of the object to check its read access again.
+
+    ``token_generation`` is set after a revocation: subscriptions held by
+    older tokens end with a ``revoked`` frame.
+    """
+    fanout.send(fanout.build_event(object_id, "access", "", update_id=token_generation))
+
+
+def delete(object_id, *, actor=TRUSTED, token=None):
     """Delete an object; its receivers get a ``deleted`` frame."""
-    load(object_id, actor, write=True)
+    load(object_id, actor, WRITE, token=token)
     get_store().delete(object_id)
     StateObject.objects.filter(pk=object_id).delete()
     fanout.send(fanout.build_event(object_id, "deleted", frames.control("deleted", object_id)))

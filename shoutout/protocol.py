@@ -19,6 +19,7 @@ CLIENT_FRAMES = {
     "update": ("id", "data"),
     "message": ("id", "payload"),
     "ping": (),
+    "auth": ("token",),
 }
 
 MAX_REF_LENGTH = 128
@@ -37,6 +38,7 @@ class ClientFrame:
     ref: object = None
     value: object = None
     update_id: object = None
+    token: str | None = None
 
 
 def _reject_constant(name):
@@ -82,5 +84,9 @@ def parse(text: str) -> ClientFrame:
     if "id" in CLIENT_FRAMES[frame_type] and not isinstance(object_id, str):
         raise ProtocolError("'id' must be a string.", code="invalid_id", ref=ref)
 
+    token = frame.get("token")
+    if token is not None and not isinstance(token, str):
+        raise ProtocolError("'token' must be a string.", ref=ref)
+
     value = frame.get("data", frame.get("payload"))
-    return ClientFrame(frame_type, object_id, ref, value, frame.get("update_id"))
+    return ClientFrame(frame_type, object_id, ref, value, frame.get("update_id"), token)

@@ -150,6 +150,15 @@ def live_server_factory(tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Clear Django's cache, where DRF throttles count requests, between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_store():
     """Give each test an empty in-memory store."""
     from shoutout.store import reset_store

@@ -465,7 +465,7 @@ def test_schema_is_valid_openapi():
 def test_schema_operation_ids_are_unique():
     schema = APIClient().get(reverse("shoutout-schema"), HTTP_ACCEPT="application/json").json()
     ids = [op["operationId"] for path in schema["paths"].values() for op in path.values()]
-    assert len(ids) == 7
+    assert len(ids) == 9
     assert len(set(ids)) == len(ids)
 
 
@@ -476,6 +476,8 @@ def test_schema_covers_every_endpoint():
         "/shoutout/api/objects/{object_id}/",
         "/shoutout/api/objects/{object_id}/state/",
         "/shoutout/api/objects/{object_id}/messages/",
+        "/shoutout/api/objects/{object_id}/tokens/",
+        "/shoutout/api/objects/{object_id}/tokens/revoke/",
     }
 
 

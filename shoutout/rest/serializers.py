@@ -17,15 +17,45 @@ def _timestamp(seconds):
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-class CreateSerializer(serializers.Serializer):
+def _names(help_text):
+    return serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=1000, help_text=help_text
+    )
+
+
+class GrantsSerializer(serializers.Serializer):
+    readers = _names("Usernames of users who may read.")
+    writers = _names("Usernames of users who may read and write.")
+    reader_groups = _names("Names of groups whose members may read.")
+    writer_groups = _names("Names of groups whose members may read and write.")
+
+
+class CreateSerializer(GrantsSerializer):
     ttl = serializers.IntegerField(required=False, help_text="Seconds the object lives after its last write.")
     security = serializers.ChoiceField(choices=Security.choices, required=False)
     data = serializers.JSONField(required=False, allow_null=True, help_text="Initial state; null when omitted.")
 
 
-class ConfigureSerializer(serializers.Serializer):
+class ConfigureSerializer(GrantsSerializer):
     ttl = serializers.IntegerField(required=False)
     security = serializers.ChoiceField(choices=Security.choices, required=False)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=["read", "write"])
+    expires_in = serializers.IntegerField(
+        required=False, help_text="Seconds the token is valid; without it, as long as the object lives."
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as X-ShoutOut-Token (REST) or 'token' (WebSocket frames).")
+    scope = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class RevokedSerializer(serializers.Serializer):
+    token_generation = serializers.IntegerField(help_text="Tokens minted before this generation are refused.")
 
 
 class StateUpdateSerializer(serializers.Serializer):
@@ -63,12 +93,19 @@ class StateObjectSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     update_id = serializers.IntegerField()
     data = serializers.JSONField(allow_null=True)
+    readers = serializers.ListField(child=serializers.CharField())
+    writers = serializers.ListField(child=serializers.CharField())
+    reader_groups = serializers.ListField(child=serializers.CharField())
+    writer_groups = serializers.ListField(child=serializers.CharField())
 
     @staticmethod
     def represent(row, snapshot) -> dict:
+        from shoutout.grants import describe_grants
+
         owner = row.owner.get_username() if row.owner_id is not None else None
         return StateObjectSerializer(
             {
+                **describe_grants(row),
                 "id": row.pk,
                 "owner": owner,
                 "security": row.security,
@@ -80,3 +117,10 @@ class StateObjectSerializer(serializers.Serializer):
                 "data": snapshot.data,
             }
         ).data
+
+
+class CreatedObjectSerializer(StateObjectSerializer):
+    """A new object, with the capability tokens minted for it."""
+
+    read_token = serializers.CharField(help_text="Grants reading; share it with watchers.")
+    write_token = serializers.CharField(help_text="Grants updating and publishing; keep it with senders.")

@@ -17,14 +17,15 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from shoutout import operations
+from shoutout import grants, operations
+from shoutout.grants import GRANT_FIELDS
 from shoutout.errors import NotFound, ShoutOutError
 from shoutout.ids import is_valid_object_id
 from shoutout.models import StateObject
 from shoutout.rest import serializers
 from shoutout.rest.exceptions import exception_handler
 from shoutout.rest.parsers import LimitedJSONParser
-from shoutout.rest.permissions import StateObjectPermission
+from shoutout.rest.permissions import CreateRateThrottle, StateObjectPermission, request_token
 
 
 def default_authentication_classes():
@@ -53,6 +54,7 @@ def document(**kwargs):
     return decorate
 
 
+ERROR = OpenApiResponse(serializers.ErrorSerializer, description="Limit reached")
 ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="Invalid request"),
     403: OpenApiResponse(serializers.ErrorSerializer, description="Readable but not writable"),
@@ -85,7 +87,7 @@ class ShoutOutAPIView(GenericAPIView):
     parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer, PolicyBrowsableAPIRenderer]
     permission_classes = [StateObjectPermission]
-    queryset = StateObject.objects.select_related("owner")
+    queryset = StateObject.objects.select_related("owner").prefetch_related(*GRANT_FIELDS)
     lookup_url_kwarg = "object_id"
     schema = AutoSchema()
 
@@ -120,6 +122,9 @@ class ObjectListView(ShoutOutAPIView):
     creates_objects = True
     serializer_class = serializers.StateObjectSerializer
 
+    def get_throttles(self):
+        return [CreateRateThrottle()] if self.request.method == "POST" else []
+
     @document(
         summary="List your live state objects",
         operation_id="shoutout_objects_list",
@@ -136,7 +141,7 @@ class ObjectListView(ShoutOutAPIView):
         summary="Create a state object",
         operation_id="shoutout_objects_create",
         request=serializers.CreateSerializer,
-        responses={201: serializers.StateObjectSerializer, **ERRORS},
+        responses={201: serializers.CreatedObjectSerializer, 429: ERROR, **ERRORS},
     )
     def post(self, request):
         fields = self.validated(serializers.CreateSerializer)
@@ -146,16 +151,20 @@ class ObjectListView(ShoutOutAPIView):
             ttl=fields.get("ttl"),
             security=fields.get("security"),
         )
+        chosen = {name: fields[name] for name in GRANT_FIELDS if name in fields}
+        if chosen:
+            grants.set_grants(row.pk, **chosen)
         row = self.get_queryset().get(pk=row.pk)
-        return Response(
-            serializers.StateObjectSerializer.represent(row, snapshot), status=status.HTTP_201_CREATED
-        )
+        body = serializers.StateObjectSerializer.represent(row, snapshot)
+        body.update(grants.mint_initial_tokens(row))
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ObjectDetailView(ShoutOutAPIView):
     serializer_class = serializers.StateObjectSerializer
 
     def live(self, row):
+        row = self.get_queryset().get(pk=row.pk)
         _, snapshot = operations.get(row.pk)
         return Response(serializers.StateObjectSerializer.represent(row, snapshot))
 
@@ -168,7 +177,7 @@ class ObjectDetailView(ShoutOutAPIView):
         return self.live(self.get_object())
 
     @document(
-        summary="Change an object's TTL or security",
+        summary="Change an object's TTL, security, readers or writers",
         operation_id="shoutout_objects_partial_update",
         request=serializers.ConfigureSerializer,
         responses={200: serializers.StateObjectSerializer, **ERRORS},
@@ -176,8 +185,11 @@ class ObjectDetailView(ShoutOutAPIView):
     def patch(self, request, object_id):
         row = self.get_object()
         fields = self.validated(serializers.ConfigureSerializer)
-        row, snapshot = operations.configure(row.pk, ttl=fields.get("ttl"), security=fields.get("security"))
-        return Response(serializers.StateObjectSerializer.represent(row, snapshot))
+        chosen = {name: fields[name] for name in GRANT_FIELDS if name in fields}
+        if chosen:
+            grants.set_grants(row.pk, **chosen)
+        operations.configure(row.pk, ttl=fields.get("ttl"), security=fields.get("security"))
+        return self.live(row)
 
     @document(summary="Delete an object", operation_id="shoutout_objects_destroy", responses={204: None, **ERRORS})
     def delete(self, request, object_id):
