@@ -7,6 +7,7 @@ for both the channel layer and the state store, and ``SHOUTOUT_REDIS_PREFIX``
 (default ``shoutout``) to choose the start of their Redis keys.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -93,6 +94,10 @@ else:
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }
     SHOUTOUT = {}
+
+# Extra SHOUTOUT keys as a JSON object, to try settings without editing this
+# file, for example SHOUTOUT_SETTINGS_JSON='{"WRITE_RATE_PER_CONNECTION": 500}'.
+SHOUTOUT.update(json.loads(os.environ.get("SHOUTOUT_SETTINGS_JSON") or "{}"))
 
 # Uploaded files of the demo are stored here.
 MEDIA_ROOT = Path(os.environ.get("SHOUTOUT_EXAMPLE_MEDIA", BASE_DIR / "example_project" / "media"))

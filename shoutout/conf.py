@@ -29,9 +29,9 @@ DEFAULTS = {
     # Object creations per user through the REST API, as a DRF throttle rate.
     "CREATE_RATE": "60/min",
     # Update and message frames one WebSocket connection may send per second.
-    "WRITE_RATE_PER_CONNECTION": 20,
+    "WRITE_RATE_PER_CONNECTION": 50,
     # Rejected frames (over a limit or invalid) within 10 seconds after which
-    # the server closes a flooding connection with code 1008.
+    # the server closes a flooding connection with code 4008.
     "MAX_REJECTED_FRAMES": 50,
     # Bytes of compact UTF-8 JSON allowed for one state or message payload.
     "MAX_PAYLOAD_BYTES": 64 * 1024,

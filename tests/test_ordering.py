@@ -31,6 +31,16 @@ UPDATES = 1000
 
 
 @pytest.fixture
+def live_server(live_server_factory):
+    """The example project with a per-connection write rate above what these tests send.
+
+    The WebSocket writers here send as fast as the server acknowledges,
+    which is more than the default SHOUTOUT['WRITE_RATE_PER_CONNECTION'].
+    """
+    return live_server_factory(SHOUTOUT_SETTINGS_JSON=json.dumps({"WRITE_RATE_PER_CONNECTION": 10_000}))
+
+
+@pytest.fixture
 def owner(live_server):
     """A DRF token of the staff user "owner", who creates and writes every object."""
     return live_server.create_user("owner", staff=True)
