@@ -18,14 +18,17 @@
   var MAX_DELAY_MS = 30000;
   // A subscribe rejected with one of these codes cannot succeed later, so the
   // client forgets the subscription instead of sending it again on reconnect.
-  var FINAL_SUBSCRIBE_ERRORS = ["not_found", "invalid_id", "forbidden", "not_authenticated"];
+  var FINAL_SUBSCRIBE_ERRORS = [
+    "not_found", "invalid_id", "forbidden", "not_authenticated",
+    "token_invalid", "token_expired", "token_wrong_object", "token_wrong_scope", "token_revoked",
+  ];
 
   var socket = null;
   var socketOpen = false;
   var failedAttempts = 0;
   var retryTimer = null;
   var nextRef = 1;
-  // object id -> {lastUpdateId, state, subscribeRef, handlers: Set}
+  // object id -> {lastUpdateId, state, subscribeRef, token, handlers: Set}
   var objects = new Map();
   // ref -> {text, sent, resolve, reject} for update and message frames
   var writes = new Map();
@@ -220,6 +223,7 @@
         break;
       case "expired":
       case "deleted":
+      case "revoked":
         endObject(frame);
         break;
       default:
@@ -283,8 +287,9 @@
       write.reject(err);
     } else if (entry) {
       invokeAll(entry, "onError", [err]);
-      var answersSubscribe = frame.ref !== undefined && frame.ref === entry.subscribeRef;
-      if (answersSubscribe && FINAL_SUBSCRIBE_ERRORS.indexOf(frame.code) !== -1) {
+      // An error without ref ends a subscription from the server side (access lost).
+      var endsSubscription = frame.ref === undefined || frame.ref === entry.subscribeRef;
+      if (endsSubscription && FINAL_SUBSCRIBE_ERRORS.indexOf(frame.code) !== -1) {
         forget(frame.id);
       }
     }
@@ -298,7 +303,8 @@
     }
     forget(frame.id);
     var detail = { id: frame.id };
-    invokeAll(entry, frame.type === "expired" ? "onExpired" : "onDeleted", [detail]);
+    var callback = { expired: "onExpired", deleted: "onDeleted", revoked: "onRevoked" }[frame.type];
+    invokeAll(entry, callback, [detail]);
     emit(frame.type, detail);
   }
 
@@ -306,7 +312,11 @@
 
   function sendSubscribe(id, entry) {
     entry.subscribeRef = "s" + nextRef++;
-    sendText(JSON.stringify({ type: "subscribe", id: id, ref: entry.subscribeRef }));
+    var frame = { type: "subscribe", id: id, ref: entry.subscribeRef };
+    if (entry.token) {
+      frame.token = entry.token;
+    }
+    sendText(JSON.stringify(frame));
   }
 
   /** Forget every subscription and binding of ``id`` without telling the server, which has none left. */
@@ -330,8 +340,10 @@
    *
    * @param {string} id Object id.
    * @param {Object} [callbacks] Any of onState(data, detail), onMessage(payload, detail),
-   *   onExpired(detail), onDeleted(detail), onError(error). A callback that throws is
-   *   logged with console.error and does not stop the others.
+   *   onExpired(detail), onDeleted(detail), onRevoked(detail), onError(error), and
+   *   ``token``: a capability token sent with the subscribe frame (the first
+   *   subscription to an id decides). A callback that throws is logged with
+   *   console.error and does not stop the others.
    * @returns {{id: string, unsubscribe: function(): void}} The subscription handle.
    * @throws {TypeError} When id is not a non-empty string.
    */
@@ -351,7 +363,8 @@
         }, 0);
       }
     } else {
-      entry = { lastUpdateId: -1, state: null, subscribeRef: null, handlers: new Set() };
+      var token = typeof handler.callbacks.token === "string" ? handler.callbacks.token : null;
+      entry = { lastUpdateId: -1, state: null, subscribeRef: null, token: token, handlers: new Set() };
       objects.set(id, entry);
       sendSubscribe(id, entry);
     }
@@ -383,6 +396,9 @@
       if (options && options.updateId !== undefined && options.updateId !== null) {
         frame.update_id = options.updateId;
       }
+      if (options && typeof options.token === "string") {
+        frame.token = options.token;
+      }
       var text = JSON.stringify(frame);
       writes.set(ref, { id: id, text: text, sent: sendText(text), resolve: resolve, reject: reject });
       connect();
@@ -394,8 +410,9 @@
    *
    * @param {string} id Object id.
    * @param {*} data New state, any JSON value.
-   * @param {{updateId: number}} [options] updateId must be greater than the object's
-   *   current update id; omit it and the server assigns the next one.
+   * @param {{updateId: number, token: string}} [options] updateId must be greater than
+   *   the object's current update id; omit it and the server assigns the next one.
+   *   token is a write capability token for pages without a user who may write.
    * @returns {Promise<Object>} Resolves with the ack frame (``accepted_update_id``).
    *   Rejects with a ShoutOutError (``code``, ``message``, ``currentUpdateId``, ``frame``)
    *   for an error frame, and with code ``not_connected`` or ``connection_lost``
@@ -484,7 +501,8 @@
       if (!binding) {
         binding = { elements: new Set(), subscription: null };
         bindings.set(id, binding);
-        binding.subscription = subscribe(id, {});
+        var token = element.getAttribute("data-shoutout-token");
+        binding.subscription = subscribe(id, token ? { token: token } : {});
       }
       binding.elements.add(element);
       var entry = objects.get(id);
