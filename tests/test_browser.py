@@ -417,3 +417,36 @@ def test_callback_errors_stay_in_client(browser, scripted_server):
     assert seen == [1, 2]
     assert any("onState callback" in text for text in console_errors)
     assert errors == []
+
+
+def test_read_token_subscribes_and_revocation_ends_it(browser, live_server):
+    owner = {"Authorization": f"Token {live_server.create_user('token-owner')}"}
+    created = requests.post(
+        f"{live_server.url}/shoutout/api/objects/",
+        json={"security": "private", "data": {"pct": 7}},
+        headers=owner, timeout=30, proxies={"http": None},
+    ).json()
+    page = browser.new_context().new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.add_script_tag(url="/static/shoutout/shoutout.js")
+    page.evaluate(
+        """([id, token]) => {
+            window.__seen = [];
+            ShoutOut.subscribe(id, {
+                token: token,
+                onState: (data) => window.__seen.push(["state", data.pct]),
+                onRevoked: () => window.__seen.push(["revoked"]),
+            });
+        }""",
+        [created["id"], created["read_token"]],
+    )
+    page.wait_for_function("window.__seen.length >= 1", timeout=WAIT_MS)
+
+    revoke = requests.post(
+        f"{live_server.url}/shoutout/api/objects/{created['id']}/tokens/revoke/",
+        headers=owner, timeout=30, proxies={"http": None},
+    )
+    page.wait_for_function("window.__seen.length >= 2", timeout=WAIT_MS)
+
+    assert revoke.status_code == 200
+    assert page.evaluate("window.__seen") == [["state", 7], ["revoked"]]
