@@ -36,7 +36,7 @@ def snapshot(snap, ref=None) -> str:
 
 
 def control(frame_type: str, object_id=None, ref=None, **fields) -> str:
-    """Return a control frame (``unsubscribed``, ``ack``, ``expired``, ``deleted``, ``pong``)."""
+    """Return a control frame (``subscribed``, ``ack``, ``expired``, ``revoked``, ``pong``, ...)."""
     frame = {"type": frame_type}
     if object_id is not None:
         frame["id"] = object_id
@@ -48,10 +48,4 @@ def control(frame_type: str, object_id=None, ref=None, **fields) -> str:
 
 def error(code: str, message_text: str, object_id=None, ref=None, **fields) -> str:
     """Return an error frame with its stable ``code`` and a human ``message``."""
-    frame = {"type": "error", "code": code, "message": message_text}
-    if object_id is not None:
-        frame["id"] = object_id
-    frame.update(fields)
-    if ref is not None:
-        frame["ref"] = ref
-    return _encode(frame)
+    return control("error", object_id, ref, code=code, message=message_text, **fields)

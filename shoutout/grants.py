@@ -12,24 +12,15 @@ from django.db.models import F
 
 from shoutout import tokens
 from shoutout.access import CONFIGURE
-from shoutout.conf import shoutout_settings
 from shoutout.errors import InvalidPayload
 from shoutout.models import StateObject
-from shoutout.operations import TRUSTED, announce_access_change, load, now
+from shoutout.operations import TRUSTED, announce_access_change, clean_seconds, load, now
 
 GRANT_FIELDS = ("readers", "writers", "reader_groups", "writer_groups")
 
 
 def clean_expires_in(expires_in):
-    if expires_in is None:
-        return None
-    max_ttl = shoutout_settings.MAX_TTL
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 1 <= expires_in <= max_ttl:
-        raise InvalidPayload(
-            f"'expires_in' must be an integer number of seconds from 1 to {max_ttl}, got {expires_in!r}.",
-            field="expires_in",
-        )
-    return expires_in
+    return None if expires_in is None else clean_seconds(expires_in, "expires_in")
 
 
 def mint_token(object_id, scope, *, actor=TRUSTED, expires_in=None):

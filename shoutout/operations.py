@@ -40,18 +40,23 @@ def now() -> float:
 
 # Validation of arguments.
 
+def clean_seconds(value, field):
+    """Return ``value`` if it is an integer number of seconds from 1 to ``MAX_TTL``; raise otherwise."""
+    max_ttl = shoutout_settings.MAX_TTL
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_ttl:
+        raise InvalidPayload(
+            f"'{field}' must be an integer number of seconds from 1 to {max_ttl} "
+            f"(setting SHOUTOUT['MAX_TTL']), got {value!r}.",
+            field=field,
+        )
+    return value
+
+
 def clean_ttl(ttl):
     """Return the TTL in seconds, the default when ``ttl`` is None."""
     if ttl is None:
         return shoutout_settings.DEFAULT_TTL
-    max_ttl = shoutout_settings.MAX_TTL
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= max_ttl:
-        raise InvalidPayload(
-            f"'ttl' must be an integer number of seconds from 1 to {max_ttl} "
-            f"(setting SHOUTOUT['MAX_TTL']), got {ttl!r}.",
-            field="ttl",
-        )
-    return ttl
+    return clean_seconds(ttl, "ttl")
 
 
 def clean_security(security):

@@ -11,6 +11,7 @@ from rest_framework.decorators import (
     renderer_classes,
     schema,
 )
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
@@ -18,14 +19,15 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from shoutout import grants, operations
+from shoutout.conf import shoutout_settings
 from shoutout.grants import GRANT_FIELDS
-from shoutout.errors import NotFound, ShoutOutError
+from shoutout.errors import InvalidPayload, NotFound, ShoutOutError
 from shoutout.ids import is_valid_object_id
 from shoutout.models import StateObject
 from shoutout.rest import serializers
 from shoutout.rest.exceptions import exception_handler
 from shoutout.rest.parsers import LimitedJSONParser
-from shoutout.rest.permissions import CreateRateThrottle, StateObjectPermission, request_token
+from shoutout.rest.permissions import CreateRateThrottle, StateObjectPermission
 
 
 def default_authentication_classes():
@@ -125,6 +127,14 @@ class ObjectListView(ShoutOutAPIView):
     def get_throttles(self):
         return [CreateRateThrottle()] if self.request.method == "POST" else []
 
+    def throttled(self, request, wait):
+        """Answer 429 naming the rate and its setting; DRF adds the seconds to wait."""
+        raise Throttled(
+            wait,
+            detail=f"Object creations are limited to {shoutout_settings.CREATE_RATE} per user "
+            "(per client address when anonymous), setting SHOUTOUT['CREATE_RATE'].",
+        )
+
     @document(
         summary="List your live state objects",
         operation_id="shoutout_objects_list",
@@ -153,7 +163,13 @@ class ObjectListView(ShoutOutAPIView):
         )
         chosen = {name: fields[name] for name in GRANT_FIELDS if name in fields}
         if chosen:
-            grants.set_grants(row.pk, **chosen)
+            try:
+                grants.set_grants(row.pk, **chosen)
+            except InvalidPayload:
+                # An unknown user or group name rejects the whole request, so
+                # the object just created must not stay behind.
+                operations.delete(row.pk)
+                raise
         row = self.get_queryset().get(pk=row.pk)
         body = serializers.StateObjectSerializer.represent(row, snapshot)
         body.update(grants.mint_initial_tokens(row))
@@ -185,6 +201,9 @@ class ObjectDetailView(ShoutOutAPIView):
     def patch(self, request, object_id):
         row = self.get_object()
         fields = self.validated(serializers.ConfigureSerializer)
+        # Check the TTL before the grants change, so a rejected request changes nothing.
+        if "ttl" in fields:
+            operations.clean_ttl(fields["ttl"])
         chosen = {name: fields[name] for name in GRANT_FIELDS if name in fields}
         if chosen:
             grants.set_grants(row.pk, **chosen)
