@@ -55,6 +55,23 @@ def authorize(user, obj, action, token=None) -> Grant:
         capability = tokens.verify(token, obj.pk, scope, obj.token_generation)
         return Grant(obj, capability)
 
-    if action != READ and _user_may(policy, user, obj, READ):
+    if action != READ and _may_read(policy, user, obj, token):
         raise Forbidden(f"You may read state object {obj.pk!r} but not {action} it.")
     raise not_found(obj.pk)
+
+
+def _may_read(policy, user, obj, token):
+    """Return whether the user, or else the token, may read ``obj``.
+
+    Only a ``configure`` request gets here with a token, because a token
+    checked for ``write`` has already raised or granted.
+    """
+    if _user_may(policy, user, obj, READ):
+        return True
+    if token is None:
+        return False
+    try:
+        tokens.verify(token, obj.pk, tokens.READ, obj.token_generation)
+    except tokens.TokenError:
+        return False
+    return True

@@ -2,14 +2,26 @@
 
 from datetime import datetime, timezone
 
+from django import forms
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 
 from shoutout import grants, operations
+from shoutout.errors import InvalidPayload
 from shoutout.models import StateObject
 from shoutout.store import get_store
 
 PREVIEW_CHARS = 80
+
+
+class StateObjectForm(forms.ModelForm):
+    """Checks the TTL against ``SHOUTOUT['MAX_TTL']`` as the API does, so a bad value is a form error."""
+
+    def clean_ttl(self):
+        try:
+            return operations.clean_ttl(self.cleaned_data["ttl"])
+        except InvalidPayload as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 @admin.register(StateObject)
@@ -31,6 +43,7 @@ class StateObjectAdmin(admin.ModelAdmin):
     readonly_fields = readonly_fields + ("token_generation",)
     filter_horizontal = ("readers", "writers", "reader_groups", "writer_groups")
     actions = ["expire_now", "revoke_tokens"]
+    form = StateObjectForm
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("owner")

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AnonymousUser
 
 from shoutout import grants, operations
 from shoutout.errors import InvalidPayload, ShoutOutError
@@ -57,8 +58,11 @@ class WriteResult:
         return self.accepted
 
 
-def _actor(user):
-    return operations.TRUSTED if user is None else user
+def _actor(user, token=None):
+    """Return who acts: ``user``; the anonymous user when only a token is given; else trusted."""
+    if user is not None:
+        return user
+    return operations.TRUSTED if token is None else AnonymousUser()
 
 
 def _refused(exc: ShoutOutError) -> WriteResult:
@@ -74,7 +78,7 @@ def _unavailable(action, object_id, exc) -> WriteResult:
 def _guarded_write(object_id, kind, value, update_id, user, token):
     try:
         outcome = operations.write(
-            object_id, kind, value, update_id=update_id, actor=_actor(user), token=token
+            object_id, kind, value, update_id=update_id, actor=_actor(user, token), token=token
         )
     except InvalidPayload:
         raise
@@ -103,7 +107,7 @@ def get(object_id, *, user=None, token=None):
     unavailable (the last is logged).
     """
     try:
-        _, snapshot = operations.get(object_id, actor=_actor(user), token=token)
+        _, snapshot = operations.get(object_id, actor=_actor(user, token), token=token)
     except ShoutOutError:
         return None
     except Exception as exc:  # a store that is down
@@ -132,7 +136,7 @@ def publish(object_id, payload, *, update_id=None, user=None, token=None) -> Wri
 def delete(object_id, *, user=None, token=None) -> WriteResult:
     """Delete the object; receivers get a ``deleted`` frame."""
     try:
-        operations.delete(object_id, actor=_actor(user), token=token)
+        operations.delete(object_id, actor=_actor(user, token), token=token)
     except ShoutOutError as exc:
         return _refused(exc)
     except Exception as exc:

@@ -151,7 +151,7 @@ def check_limits(app_configs=None, **kwargs):
         try:
             num, _ = SimpleRateThrottle.parse_rate(None, rate)
             valid = num > 0
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             valid = False
         if not valid:
             errors.append(

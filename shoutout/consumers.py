@@ -21,8 +21,10 @@ from shoutout.ids import group_name
 from shoutout.ratelimit import FloodGuard, TokenBucket
 from shoutout.tokens import TokenError
 
-# WebSocket close code for a client that keeps flooding (policy violation).
-CLOSE_FLOODING = 1008
+# WebSocket close code for a client that keeps flooding: 4008, the private-use
+# twin of 1008 (policy violation). Daphne (autobahn) lets an application send
+# only 1000 or 3000-4999 and fails the connection with 1011 for 1008.
+CLOSE_FLOODING = 4008
 
 logger = logging.getLogger("shoutout.consumer")
 
@@ -53,6 +55,8 @@ class StateConsumer(AsyncWebsocketConsumer):
         self.subscription_tokens: dict[str, str] = {}
         self.write_bucket = TokenBucket(shoutout_settings.WRITE_RATE_PER_CONNECTION)
         self.flood_guard = FloodGuard(shoutout_settings.MAX_REJECTED_FRAMES)
+        # Set when the server closed the socket for flooding.
+        self.flooding = False
         await self.accept()
         expiry.ensure_sweeper()
         logger.debug("Connection opened: %s", self.channel_name)
@@ -67,6 +71,8 @@ class StateConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         """Called for each client frame; answers every problem with an error frame."""
+        if self.flooding:
+            return  # frames queued before the close get no answer and no more log lines
         if bytes_data is not None:
             await self.send_error("binary_frame", "Binary frames are not supported; send JSON text frames.")
             return
@@ -102,6 +108,7 @@ class StateConsumer(AsyncWebsocketConsumer):
         """Send an error frame; close the socket when the client keeps sending rejected frames."""
         await self.send(text_data=frames.error(code, message, object_id, ref, **fields))
         if self.flood_guard.record():
+            self.flooding = True
             logger.warning(
                 "Closing connection %s: more than %d rejected frames in %.0f s",
                 self.channel_name, self.flood_guard.limit, self.flood_guard.window,
@@ -128,14 +135,16 @@ class StateConsumer(AsyncWebsocketConsumer):
 
         # Join the group before reading the snapshot, so no update that lands
         # between the two is missed; the ordering filter drops what the
-        # snapshot already covers.
+        # snapshot already covers. The snapshot read checks access again:
+        # a revocation or grant change made before the socket joined the
+        # group sent its access event to the others only.
         new = object_id not in self.subscriptions
         if new:
             self.subscriptions[object_id] = _BEFORE_SNAPSHOT
             await self.channel_layer.group_add(group_name(object_id), self.channel_name)
         try:
-            _, snapshot = await operations.aget(object_id, actor=operations.TRUSTED)
-        except NotFound:
+            _, snapshot = await operations.aget(object_id, actor=self.user, token=frame.token)
+        except (NotFound, TokenError):
             await self._drop_subscription(object_id)
             raise
 

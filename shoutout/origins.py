@@ -38,10 +38,14 @@ def normalize_origin(origin: str):
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
         return None
+    # An origin is scheme, host and port only: user info, a query or a fragment
+    # mean the value is some other URL, and port 0 is no port a page can have.
+    if "@" in parts.netloc or parts.query or parts.fragment or port == 0:
+        return None
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"  # IPv6, written as in a Host header
-    return scheme, host, port or DEFAULT_PORTS[scheme]
+    return scheme, host, DEFAULT_PORTS[scheme] if port is None else port
 
 
 def _header(scope, name: bytes):
