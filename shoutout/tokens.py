@@ -69,7 +69,8 @@ def verify(token, object_id: str, scope: str, generation: int, now: float | None
         raise _refuse("token_invalid", "The capability token is missing or not a string.", object_id)
     try:
         payload = signing.loads(token, salt=SALT)
-        capability = Capability(payload["o"], payload["s"], payload.get("e"), int(payload["g"]))
+        expires_at = None if payload.get("e") is None else float(payload["e"])
+        capability = Capability(payload["o"], payload["s"], expires_at, int(payload["g"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise _refuse("token_invalid", "The capability token is malformed or its signature is invalid.", object_id)
 
