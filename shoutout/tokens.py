@@ -71,7 +71,7 @@ def verify(token, object_id: str, scope: str, generation: int, now: float | None
         payload = signing.loads(token, salt=SALT)
         expires_at = None if payload.get("e") is None else float(payload["e"])
         capability = Capability(payload["o"], payload["s"], expires_at, int(payload["g"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except (signing.BadSignature, AttributeError, KeyError, TypeError, ValueError):
         raise _refuse("token_invalid", "The capability token is malformed or its signature is invalid.", object_id)
 
     if capability.object_id != object_id:
