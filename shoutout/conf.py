@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 DEFAULTS = {
     # Seconds an object lives after its creation or its last write.
     "DEFAULT_TTL": 3600,
-    # Upper bound in seconds for any TTL a sender asks for.
+    # Upper bound in seconds for any TTL a sender requests.
     "MAX_TTL": 86400,
     # Security value of objects created without one: "private" or "public".
     "DEFAULT_SECURITY": "private",

@@ -3,7 +3,7 @@
 Ordering invariant: for each subscription the consumer remembers the highest
 update id it has sent and drops any event that is not newer. Fan-out events
 of concurrent writers can reach the consumer out of order, and a subscribe
-snapshot can overtake events already queued; this filter is what keeps every
+snapshot can overtake events already queued. This filter is what keeps every
 client's ids strictly increasing. Channels dispatches a consumer's messages
 one at a time, so the filter needs no lock.
 """
@@ -70,7 +70,7 @@ class StateConsumer(AsyncWebsocketConsumer):
         logger.debug("Connection closed: %s (code %s)", self.channel_name, code)
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Called for each client frame; answers every problem with an error frame."""
+        """Called for each client frame; every problem gets an error frame in reply."""
         if self.flooding:
             return  # frames queued before the close get no answer and no more log lines
         if bytes_data is not None:

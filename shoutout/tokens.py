@@ -25,14 +25,14 @@ SCOPES = (READ, WRITE)
 
 
 class TokenError(ShoutOutError):
-    """A capability token that cannot be used; ``code`` says why."""
+    """A capability token that cannot be used; ``code`` names the reason."""
 
     code = "token_invalid"
 
 
 @dataclass(frozen=True)
 class Capability:
-    """What a valid token grants."""
+    """The object, scope, expiry and generation that a valid token grants."""
 
     object_id: str
     scope: str
