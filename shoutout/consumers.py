@@ -72,7 +72,7 @@ class StateConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         """Called for each client frame; every problem gets an error frame in reply."""
         if self.flooding:
-            return  # frames queued before the close get no answer and no more log lines
+            return  # frames queued before the close get no reply and log nothing
         if bytes_data is not None:
             await self.send_error("binary_frame", "Binary frames are not supported; send JSON text frames.")
             return

@@ -4,15 +4,20 @@ import re
 from pathlib import Path
 
 import pytest
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.core.checks import run_checks
 from django.test import override_settings
 
 import shoutout.checks
+import shoutout.routing
 
 REDIS_LAYER = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
 MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 REDIS_STORE = {"EXPIRY_SWEEP_INTERVAL": 0, "STORE": "shoutout.store.redis.RedisStore"}
+# A WebSocket route behind Channels' own origin validator, for shoutout.W005.
+CHANNELS_VALIDATED = AllowedHostsOriginValidator(URLRouter(shoutout.routing.websocket_urlpatterns))
 
 
 def shoutout_check_ids():
@@ -130,6 +135,136 @@ def test_check_messages_name_the_setting():
     with production(MAX_PAYLOAD_BYTES=0):
         messages = [m for m in run_checks() if m.id == "shoutout.E005"]
     assert "MAX_PAYLOAD_BYTES" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "name", ["MAX_SUBSCRIPTIONS_PER_CONNECTION", "WRITE_RATE_PER_CONNECTION", "MAX_REJECTED_FRAMES"]
+)
+@pytest.mark.parametrize("value", [0, -1, "20", 1.5, True, None])
+def test_invalid_connection_limit_is_e005(name, value):
+    with production(**{name: value}):
+        assert shoutout_check_ids() == ["shoutout.E005"]
+
+
+@pytest.mark.parametrize("value", [0, -1, "1000", 1.5, True])
+def test_invalid_live_object_limit_is_e005(value):
+    with production(MAX_LIVE_OBJECTS_PER_USER=value):
+        assert shoutout_check_ids() == ["shoutout.E005"]
+
+
+def test_live_object_limit_none_is_accepted():
+    with production(MAX_LIVE_OBJECTS_PER_USER=None):
+        assert shoutout_check_ids() == []
+
+
+def test_e005_names_the_new_limit():
+    with production(WRITE_RATE_PER_CONNECTION=0):
+        messages = [m for m in run_checks() if m.id == "shoutout.E005"]
+    assert "WRITE_RATE_PER_CONNECTION" in messages[0].msg
+
+
+# Security checks.
+
+
+def test_public_default_security_is_w003():
+    with production(DEFAULT_SECURITY="public"):
+        assert shoutout_check_ids() == ["shoutout.W003"]
+
+
+@pytest.mark.parametrize("security", ["private", "authenticated"])
+def test_non_public_default_security_has_no_w003(security):
+    with production(DEFAULT_SECURITY=security):
+        assert shoutout_check_ids() == []
+
+
+def test_anonymous_create_in_production_is_w004():
+    with production(ALLOW_ANONYMOUS_CREATE=True):
+        assert shoutout_check_ids() == ["shoutout.W004"]
+
+
+def test_anonymous_create_under_debug_has_no_w004():
+    with override_settings(DEBUG=True, SHOUTOUT={"EXPIRY_SWEEP_INTERVAL": 0, "ALLOW_ANONYMOUS_CREATE": True}):
+        assert "shoutout.W004" not in shoutout_check_ids()
+
+
+@pytest.mark.parametrize(
+    "path", ["tests.asgi_without_origin.application", "tests.asgi_without_origin.bare_router"]
+)
+def test_websocket_route_without_origin_validator_is_w005(path):
+    with production(), override_settings(ASGI_APPLICATION=path):
+        assert shoutout_check_ids() == ["shoutout.W005"]
+
+
+def test_w005_is_a_security_warning_under_debug_too():
+    with override_settings(DEBUG=True, ASGI_APPLICATION="tests.asgi_without_origin.application"):
+        assert shoutout_check_ids() == ["shoutout.W005"]
+
+
+def test_example_project_application_has_no_w005():
+    with production(), override_settings(ASGI_APPLICATION="example_project.asgi.application"):
+        assert shoutout_check_ids() == []
+
+
+def test_channels_origin_validator_has_no_w005():
+    with production(), override_settings(ASGI_APPLICATION=f"{__name__}.CHANNELS_VALIDATED"):
+        assert shoutout_check_ids() == []
+
+
+@pytest.mark.parametrize("path", [None, "tests.missing_module.application"])
+def test_unset_or_unimportable_application_has_no_w005(path):
+    with production(), override_settings(ASGI_APPLICATION=path):
+        assert shoutout_check_ids() == []
+
+
+# Limits.
+
+
+def test_frame_limit_under_payload_limit_is_w006():
+    with production(MAX_FRAME_BYTES=1000, MAX_PAYLOAD_BYTES=2000):
+        assert shoutout_check_ids() == ["shoutout.W006"]
+
+
+def test_frame_limit_equal_to_payload_limit_has_no_w006():
+    with production(MAX_FRAME_BYTES=2000, MAX_PAYLOAD_BYTES=2000):
+        assert shoutout_check_ids() == []
+
+
+@pytest.mark.parametrize("rate", ["fast", "0/min", "-1/min", "1.5/min", "10/fortnight", "1/", "", "1/min/2", 60])
+def test_invalid_create_rate_is_e010(rate):
+    with production(CREATE_RATE=rate):
+        assert shoutout_check_ids() == ["shoutout.E010"]
+
+
+@pytest.mark.parametrize("rate", ["1/s", "60/min", "1000/hour", "5/day", None])
+def test_valid_create_rate_is_accepted(rate):
+    with production(CREATE_RATE=rate):
+        assert shoutout_check_ids() == []
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        ["app.example.com"],
+        ["https://app.example.com/path"],
+        ["ftp://app.example.com"],
+        ["https://"],
+        [None],
+        "https://app.example.com",
+        None,
+    ],
+)
+def test_invalid_allowed_origins_is_e011(origins):
+    with production(ALLOWED_ORIGINS=origins):
+        assert shoutout_check_ids() == ["shoutout.E011"]
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [[], ["https://app.example.com"], ["http://localhost:8000", "https://[::1]:8443"], ("wss://app.example.com",)],
+)
+def test_valid_allowed_origins_is_accepted(origins):
+    with production(ALLOWED_ORIGINS=origins):
+        assert shoutout_check_ids() == []
 
 
 def test_every_check_id_is_tested_here():

@@ -19,7 +19,7 @@ def _timestamp(seconds):
 
 def _names(help_text):
     return serializers.ListField(
-        child=serializers.CharField(max_length=150), required=False, max_length=1000, help_text=help_text
+        child=serializers.CharField(min_length=1, max_length=150), required=False, max_length=1000, help_text=help_text
     )
 
 
@@ -31,20 +31,22 @@ class GrantsSerializer(serializers.Serializer):
 
 
 class CreateSerializer(GrantsSerializer):
-    ttl = serializers.IntegerField(required=False, help_text="Seconds the object lives after its last write.")
+    ttl = serializers.IntegerField(
+        required=False, min_value=1, help_text="Seconds the object lives after its last write, up to SHOUTOUT['MAX_TTL']."
+    )
     security = serializers.ChoiceField(choices=Security.choices, required=False)
     data = serializers.JSONField(required=False, allow_null=True, help_text="Initial state; null when omitted.")
 
 
 class ConfigureSerializer(GrantsSerializer):
-    ttl = serializers.IntegerField(required=False)
+    ttl = serializers.IntegerField(required=False, min_value=1, help_text="Up to SHOUTOUT['MAX_TTL'] seconds.")
     security = serializers.ChoiceField(choices=Security.choices, required=False)
 
 
 class TokenRequestSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=["read", "write"])
     expires_in = serializers.IntegerField(
-        required=False, help_text="Seconds the token is valid; without it, as long as the object lives."
+        required=False, min_value=1, help_text="Seconds the token is valid; without it, as long as the object lives."
     )
 
 

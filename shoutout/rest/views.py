@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
     api_view,
@@ -41,16 +41,30 @@ def default_authentication_classes():
     return classes
 
 
+TOKEN_PARAMETER = OpenApiParameter(
+    "X-ShoutOut-Token",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A capability token for this object, for clients without a user who may do the request.",
+)
+
+
 def document(**kwargs):
     """``extend_schema`` that builds on drf-spectacular's ``AutoSchema``.
 
     Without this, method annotations extend the project's
     ``DEFAULT_SCHEMA_CLASS``, and projects that never configured
-    drf-spectacular would get a broken schema.
+    drf-spectacular would get a broken schema. Operations on one object
+    document the ``X-ShoutOut-Token`` header, and each operation's
+    description is its summary rather than the view's docstring.
     """
+    kwargs.setdefault("description", kwargs.get("summary", ""))
 
     def decorate(method):
         method.schema = AutoSchema
+        if "object_id" in method.__code__.co_varnames:
+            kwargs.setdefault("parameters", [TOKEN_PARAMETER])
         return extend_schema(**kwargs)(method)
 
     return decorate
@@ -128,7 +142,7 @@ class ObjectListView(ShoutOutAPIView):
         return [CreateRateThrottle()] if self.request.method == "POST" else []
 
     def throttled(self, request, wait):
-        """Answer 429 naming the rate and its setting; DRF adds the seconds to wait."""
+        """Raise ``Throttled`` (429) with a message naming the rate and its setting; DRF adds the wait."""
         raise Throttled(
             wait,
             detail=f"Object creations are limited to {shoutout_settings.CREATE_RATE} per user "
