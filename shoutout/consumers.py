@@ -14,11 +14,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 
 from shoutout import auth, expiry, frames, operations, protocol
-from shoutout.access import READ
+from shoutout.access import READ, not_found
 from shoutout.conf import shoutout_settings
 from shoutout.errors import LimitExceeded, NotAuthenticated, NotFound, ShoutOutError
-from shoutout.ids import group_name
+from shoutout.ids import group_name, is_valid_object_id
 from shoutout.ratelimit import FloodGuard, TokenBucket
+from shoutout.store import get_store
 from shoutout.tokens import TokenError
 
 # WebSocket close code for a client that keeps flooding: 4008, the private-use
@@ -119,7 +120,8 @@ class StateConsumer(AsyncWebsocketConsumer):
 
     async def handle_subscribe(self, frame):
         object_id = frame.id
-        grant = await operations.aload(object_id, self.user, READ, token=frame.token)
+        if not is_valid_object_id(object_id):
+            raise not_found(object_id)
         limit = shoutout_settings.MAX_SUBSCRIPTIONS_PER_CONNECTION
         if object_id not in self.subscriptions and len(self.subscriptions) >= limit:
             raise LimitExceeded(
@@ -128,28 +130,30 @@ class StateConsumer(AsyncWebsocketConsumer):
                 code="too_many_subscriptions",
                 limit=limit,
             )
-        if grant.capability is not None:
-            self.subscription_tokens[object_id] = frame.token
-        else:
-            self.subscription_tokens.pop(object_id, None)
 
-        # Join the group before reading the snapshot, so no update that lands
-        # between the two is missed; the ordering filter drops what the
-        # snapshot already covers. The snapshot read checks access again:
-        # a revocation or grant change made before the socket joined the
-        # group sent its access event to the others only.
-        new = object_id not in self.subscriptions
-        if new:
+        # Join the group before checking access and reading the snapshot.
+        # An update landing in between is then not missed, because the
+        # ordering filter drops only what the snapshot covers. A revocation
+        # or grant change landing in between is not missed either, because
+        # the access check comes after its event could have reached us.
+        if object_id not in self.subscriptions:
             self.subscriptions[object_id] = _BEFORE_SNAPSHOT
             await self.channel_layer.group_add(group_name(object_id), self.channel_name)
         try:
-            _, snapshot = await operations.aget(object_id, actor=self.user, token=frame.token)
+            grant = await operations.aload(object_id, self.user, READ, token=frame.token)
+            snapshot = await get_store().aget(object_id, operations.now())
+            if snapshot is None:
+                raise not_found(object_id)
         except (NotFound, TokenError):
             await self._drop_subscription(object_id)
             raise
 
+        if grant.capability is not None:
+            self.subscription_tokens[object_id] = frame.token
+        else:
+            self.subscription_tokens.pop(object_id, None)
         await self.send(text_data=frames.control("subscribed", object_id, frame.ref))
-        if snapshot.update_id > self.subscriptions.get(object_id, _BEFORE_SNAPSHOT):
+        if snapshot.update_id > self.subscriptions[object_id]:
             self.subscriptions[object_id] = snapshot.update_id
             await self.send(text_data=frames.snapshot(snapshot))
 
