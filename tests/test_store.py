@@ -402,15 +402,16 @@ def test_concurrent_sweeps_hand_each_id_out_once(backend, t0):
     assert set(popped) == ids
 
 
-def test_second_instance_sees_first_instances_objects(backend, t0):
-    first, second = backend(), backend()
-    if first is second:
-        pytest.skip("this backend has a single instance per process")
+@pytest.mark.redis
+def test_second_redis_instance_sees_first_instances_objects(redis_url, redis_prefix, t0):
+    first, second = _redis_store(redis_url, redis_prefix), _redis_store(redis_url, redis_prefix)
     object_id = new_id()
     first.create(object_id, '"shared"', TTL, t0)
     write(first, object_id, t0, data_json='"written"')
     assert second.get(object_id, t0).data_json == '"written"'
     assert write(second, object_id, t0).update_id == 2
+    first.close()
+    second.close()
 
 
 # Concurrency of server-assigned ids.
