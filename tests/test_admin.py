@@ -2,12 +2,14 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import Group
+from django.contrib.admin.utils import quote
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from shoutout import api, operations
 from shoutout.ids import group_name
 from shoutout.models import StateObject
+from shoutout.store import get_store
 from shoutout.store import get_store
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +18,9 @@ CHANGELIST = reverse("admin:shoutout_stateobject_changelist")
 
 
 def change_url(object_id):
-    return reverse("admin:shoutout_stateobject_change", args=[object_id])
+    # The admin unquotes "_XX" in URLs, and object ids may contain "_", so the
+    # id is quoted as the admin's own links quote it.
+    return reverse("admin:shoutout_stateobject_change", args=[quote(object_id)])
 
 
 def test_changelist_lists_live_objects(admin_client):
@@ -272,3 +276,12 @@ def test_change_form_rejects_ttl_out_of_range(admin_client, ttl):
     assert response.status_code == 200
     assert "SHOUTOUT[&#x27;MAX_TTL&#x27;]" in response.content.decode()
     assert StateObject.objects.get(pk=object_id).ttl == 60
+
+
+def test_change_page_opens_ids_with_underscore_escapes(admin_client):
+    object_id = "AAAAAAAAAA_2BAAAAAAAAA"
+    StateObject.objects.create(id=object_id, ttl=60)
+    get_store().create(object_id, "null", 60, operations.now())
+    response = admin_client.get(change_url(object_id))
+    assert response.status_code == 200
+    assert object_id in response.content.decode()
