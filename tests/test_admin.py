@@ -10,7 +10,6 @@ from shoutout import api, operations
 from shoutout.ids import group_name
 from shoutout.models import StateObject
 from shoutout.store import get_store
-from shoutout.store import get_store
 
 pytestmark = pytest.mark.django_db
 
