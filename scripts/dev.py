@@ -60,6 +60,9 @@ def test(args):
 
 def main():
     commands = {"demo": demo, "test": test}
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:

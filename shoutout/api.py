@@ -20,6 +20,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from shoutout import grants, operations
 from shoutout.errors import InvalidPayload, ShoutOutError
+from shoutout.store import get_store
+from shoutout.store.memory import MemoryStore
 
 logger = logging.getLogger("shoutout.api")
 
@@ -65,9 +67,15 @@ def _actor(user, token=None):
     return operations.TRUSTED if token is None else AnonymousUser()
 
 
-def _refused(exc: ShoutOutError) -> WriteResult:
+def _refused(exc: ShoutOutError, trusted=False) -> WriteResult:
     status = "forbidden" if exc.code == "not_authenticated" else exc.code
-    return WriteResult(status, current_update_id=exc.extra.get("current_update_id"), message=exc.message)
+    message = exc.message
+    if trusted and exc.code == "not_found" and isinstance(get_store(), MemoryStore):
+        message += (
+            " The in-memory state store holds only the objects of the process that created them;"
+            " use shoutout.store.redis.RedisStore to write from management commands or workers."
+        )
+    return WriteResult(status, current_update_id=exc.extra.get("current_update_id"), message=message)
 
 
 def _unavailable(action, object_id, exc) -> WriteResult:
@@ -83,7 +91,7 @@ def _guarded_write(object_id, kind, value, update_id, user, token):
     except InvalidPayload:
         raise
     except ShoutOutError as exc:
-        return _refused(exc)
+        return _refused(exc, trusted=user is None and token is None)
     except Exception as exc:  # a store or channel layer that is down
         return _unavailable(kind, object_id, exc)
     return WriteResult("accepted", update_id=outcome.update_id)

@@ -207,7 +207,8 @@ def check_security(app_configs=None, **kwargs):
                 id="shoutout.W004",
             )
         )
-    if not _websocket_origin_checked():
+    route = _websocket_route()
+    if route == "unchecked":
         warnings.append(
             checks.Warning(
                 "The WebSocket route of ASGI_APPLICATION has no origin validation: any web site can "
@@ -217,31 +218,61 @@ def check_security(app_configs=None, **kwargs):
                 id="shoutout.W005",
             )
         )
+    elif route in ("no_setting", "none"):
+        what = "is not set" if route == "no_setting" else f"({settings.ASGI_APPLICATION}) routes no WebSockets"
+        warnings.append(
+            checks.Warning(
+                f"ASGI_APPLICATION {what}, so WebSocket clients cannot reach ShoutOut's consumer.",
+                hint="Point ASGI_APPLICATION at a ProtocolTypeRouter whose 'websocket' entry is "
+                "shoutout.routing.websocket_application(); see docs/quickstart.md.",
+                id="shoutout.W007",
+            )
+        )
+    if settings.DEBUG and not apps.is_installed("daphne"):
+        warnings.append(
+            checks.Warning(
+                "'daphne' is not in INSTALLED_APPS, so manage.py runserver serves plain HTTP and "
+                "WebSocket handshakes get 404.",
+                hint="Put 'daphne' first in INSTALLED_APPS, or run an ASGI server such as daphne or uvicorn.",
+                id="shoutout.W008",
+            )
+        )
     return warnings
 
 
-def _websocket_origin_checked() -> bool:
-    """Return False only when ASGI_APPLICATION loads and no origin validator wraps its WebSocket route."""
+def _websocket_route() -> str:
+    """Return how ASGI_APPLICATION routes WebSockets.
+
+    ``no_setting``: ASGI_APPLICATION is unset. ``none``: the application
+    routes no WebSockets. ``checked`` or ``unchecked``: an origin validator
+    does or does not wrap the route. ``unknown``: the application cannot be
+    imported, so nothing is reported.
+    """
     from channels.routing import ProtocolTypeRouter
     from channels.security.websocket import OriginValidator as ChannelsOriginValidator
+    from django.core.handlers.asgi import ASGIHandler
 
     from shoutout.origins import OriginValidator
 
     path = getattr(settings, "ASGI_APPLICATION", None)
     if not path:
-        return True
+        return "no_setting"
     try:
         app = import_string(path)
     except Exception:  # an unimportable ASGI app is reported by Django and Channels
-        return True
-
+        return "unknown"
     for _ in range(50):
         if isinstance(app, (OriginValidator, ChannelsOriginValidator)):
-            return True
+            return "checked"
+        if isinstance(app, ASGIHandler):
+            return "none"
         if isinstance(app, ProtocolTypeRouter):
             app = app.application_mapping.get("websocket")
-        else:
-            app = getattr(app, "application", None) or getattr(app, "inner", None) or getattr(app, "app", None)
+            if app is None:
+                return "none"
+            continue
+        app = getattr(app, "application", None) or getattr(app, "inner", None) or getattr(app, "app", None)
         if app is None:
-            return False
-    return False
+            return "unchecked"
+    return "unchecked"
+    return "unchecked"

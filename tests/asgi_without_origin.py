@@ -1,7 +1,8 @@
-"""An ASGI application that routes WebSockets to ShoutOut without origin validation.
+"""ASGI applications with a WebSocket route that ``shoutout.W005`` or ``shoutout.W007`` warns about.
 
-The system check ``shoutout.W005`` warns about exactly this setup; the tests
-point ``ASGI_APPLICATION`` here to trigger it.
+``application`` and ``bare_router`` route WebSockets to ShoutOut without
+origin validation (W005); ``django_only`` and ``http_only_router`` route no
+WebSockets at all (W007). The tests point ``ASGI_APPLICATION`` here.
 """
 
 from channels.auth import AuthMiddlewareStack
@@ -20,3 +21,9 @@ application = ProtocolTypeRouter(
 
 # A WebSocket-only application: the router itself, with no middleware at all.
 bare_router = URLRouter(shoutout.routing.websocket_urlpatterns)
+
+# Django's own ASGI handler, as startproject writes it: HTTP only.
+django_only = get_asgi_application()
+
+# A Channels router without a "websocket" entry.
+http_only_router = ProtocolTypeRouter({"http": get_asgi_application()})

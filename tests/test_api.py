@@ -137,6 +137,15 @@ def test_update_of_expired_object_is_not_found(object_id):
     assert api.update(object_id, 1).status == "not_found"
 
 
+def test_trusted_not_found_names_memory_store():
+    assert "in-memory state store" in api.update(MISSING_ID, 1).message
+
+
+def test_user_not_found_omits_store_hint(alice, bob):
+    object_id = api.create(user=alice).id
+    assert "in-memory" not in api.update(object_id, 1, user=bob).message
+
+
 def test_update_by_reader_is_forbidden(alice, bob):
     object_id = api.create(user=alice, security="public").id
     result = api.update(object_id, 1, user=bob)

@@ -210,9 +210,29 @@ def test_channels_origin_validator_has_no_w005():
         assert shoutout_check_ids() == []
 
 
-@pytest.mark.parametrize("path", [None, "tests.missing_module.application"])
-def test_unset_or_unimportable_application_has_no_w005(path):
+def test_unimportable_application_has_no_w005():
+    with production(), override_settings(ASGI_APPLICATION="tests.missing_module.application"):
+        assert shoutout_check_ids() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [None, "tests.asgi_without_origin.django_only", "tests.asgi_without_origin.http_only_router"],
+)
+def test_application_without_websocket_route_is_w007(path):
     with production(), override_settings(ASGI_APPLICATION=path):
+        assert shoutout_check_ids() == ["shoutout.W007"]
+
+
+def test_debug_without_daphne_is_w008():
+    apps_without_daphne = [app for app in settings.INSTALLED_APPS if app != "daphne"]
+    with override_settings(DEBUG=True, INSTALLED_APPS=apps_without_daphne):
+        assert shoutout_check_ids() == ["shoutout.W008"]
+
+
+def test_production_without_daphne_has_no_w008():
+    apps_without_daphne = [app for app in settings.INSTALLED_APPS if app != "daphne"]
+    with production(), override_settings(INSTALLED_APPS=apps_without_daphne):
         assert shoutout_check_ids() == []
 
 

@@ -535,3 +535,10 @@ def test_browsable_api_renders_not_found(as_alice):
     response = as_alice.get(detail_url(MISSING_ID), HTTP_ACCEPT="text/html")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_form_body_gets_415_naming_json(as_alice):
+    response = as_alice.post(LIST_URL, {"ttl": 60})
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert "application/json" in response.json()["message"]

@@ -32,6 +32,11 @@ def exception_handler(exc, context):
         response.data = {"code": "invalid", "message": message, "errors": exc.detail}
     elif isinstance(exc, exceptions.ParseError):
         response.data = {"code": "invalid_json", "message": str(exc.detail)}
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        response.data = {
+            "code": "unsupported_media_type",
+            "message": f"{exc.detail} Send the body as JSON with the header Content-Type: application/json.",
+        }
     elif isinstance(exc, exceptions.APIException):
         code = _first_code(exc.get_codes())
         if response.status_code == status.HTTP_404_NOT_FOUND:
