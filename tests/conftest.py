@@ -149,6 +149,24 @@ def live_server_factory(tmp_path):
         server.stop()
 
 
+@pytest.fixture
+def alice(django_user_model):
+    """A regular user with the password "pw"."""
+    return django_user_model.objects.create_user("alice", password="pw")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """A second regular user with the password "pw"."""
+    return django_user_model.objects.create_user("bob", password="pw")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """A staff user with the password "pw"."""
+    return django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Clear Django's cache, where DRF throttles count requests, between tests."""

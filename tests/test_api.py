@@ -37,16 +37,6 @@ def nested(depth):
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw")
-
-
-@pytest.fixture
 def object_id():
     return api.create(data={"progress": 0}).id
 

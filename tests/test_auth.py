@@ -22,11 +22,6 @@ TIMEOUT = 5
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
 def alice_key(alice):
     return Token.objects.create(user=alice).key
 

@@ -36,16 +36,6 @@ async def empty_layer():
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw")
-
-
-@pytest.fixture
 async def connect():
     """Return a function that opens a socket, as ``user`` or anonymously; all close at teardown."""
     opened = []

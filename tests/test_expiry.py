@@ -212,11 +212,6 @@ def test_write_after_expiry_is_not_found(clock, store_backend):
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
 def alice_client(alice):
     client = APIClient()
     client.force_authenticate(alice)

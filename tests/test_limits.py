@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 import shoutout.routing
-from shoutout import api, operations
+from shoutout import api
 from shoutout.errors import LimitExceeded
 from shoutout.models import StateObject
 from shoutout.ratelimit import FloodGuard, TokenBucket
@@ -67,16 +67,6 @@ def assert_names_limit(error, setting, limit):
 
 
 # REST clients.
-
-
-@pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw")
 
 
 def token_client(user):

@@ -32,21 +32,6 @@ def messages_url(object_id):
     return f"{LIST_URL}{object_id}/messages/"
 
 
-@pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw")
-
-
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user("staff", password="pw", is_staff=True)
-
-
 def session_client(user):
     client = APIClient()
     assert client.login(username=user.username, password="pw")
