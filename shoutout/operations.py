@@ -103,7 +103,7 @@ def _outcome_or_raise(object_id, outcome, update_id):
     if outcome.status == "accepted":
         return outcome
     if outcome.status == "not_found":
-        raise NotFound(f"No live state object with id {object_id!r} is visible to you.")
+        raise access.not_found(object_id)
     if outcome.status == "stale":
         raise StaleUpdate(update_id, outcome.update_id)
     raise ShoutOutError(
@@ -164,20 +164,25 @@ def check_live_object_limit(owner):
 
 # Read.
 
+def live_snapshot(object_id):
+    """Return the store's snapshot of an object whose access was already checked; raise ``NotFound`` if expired."""
+    snapshot = get_store().get(object_id, now())
+    if snapshot is None:
+        raise access.not_found(object_id)
+    return snapshot
+
+
 def get(object_id, *, actor=TRUSTED, token=None):
     """Return ``(row, snapshot)`` of a live object; raise ``NotFound`` otherwise."""
     obj = load(object_id, actor, READ, token=token).obj
-    snapshot = get_store().get(object_id, now())
-    if snapshot is None:
-        raise NotFound(f"No live state object with id {object_id!r} is visible to you.")
-    return obj, snapshot
+    return obj, live_snapshot(object_id)
 
 
 async def aget(object_id, *, actor=TRUSTED, token=None):
     obj = (await aload(object_id, actor, READ, token=token)).obj
     snapshot = await get_store().aget(object_id, now())
     if snapshot is None:
-        raise NotFound(f"No live state object with id {object_id!r} is visible to you.")
+        raise access.not_found(object_id)
     return obj, snapshot
 
 

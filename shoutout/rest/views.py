@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from shoutout import grants, operations
 from shoutout.conf import shoutout_settings
 from shoutout.grants import GRANT_FIELDS
-from shoutout.errors import InvalidPayload, NotFound, ShoutOutError
+from shoutout import access
+from shoutout.errors import InvalidPayload, ShoutOutError
 from shoutout.ids import is_valid_object_id
 from shoutout.models import StateObject
 from shoutout.rest import serializers
@@ -126,7 +127,7 @@ class ShoutOutAPIView(GenericAPIView):
                 raise Http404
             return super().get_object()
         except Http404:
-            raise NotFound(f"No live state object with id {object_id!r} is visible to you.") from None
+            raise access.not_found(object_id) from None
 
     def validated(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -194,8 +195,8 @@ class ObjectDetailView(ShoutOutAPIView):
     serializer_class = serializers.StateObjectSerializer
 
     def live(self, row):
-        row = self.get_queryset().get(pk=row.pk)
-        _, snapshot = operations.get(row.pk)
+        """Return the response body for ``row``, a row loaded through ``get_queryset()``."""
+        snapshot = operations.live_snapshot(row.pk)
         return Response(serializers.StateObjectSerializer.represent(row, snapshot))
 
     @document(
@@ -222,7 +223,8 @@ class ObjectDetailView(ShoutOutAPIView):
         if chosen:
             grants.set_grants(row.pk, **chosen)
         operations.configure(row.pk, ttl=fields.get("ttl"), security=fields.get("security"))
-        return self.live(row)
+        # Reload: the grants and settings changed after get_object() read them.
+        return self.live(self.get_queryset().get(pk=row.pk))
 
     @document(summary="Delete an object", operation_id="shoutout_objects_destroy", responses={204: None, **ERRORS})
     def delete(self, request, object_id):
