@@ -2,7 +2,7 @@
 
 :func:`authorize` combines the policy (for the user) with an optional
 capability token. It raises the same ``NotFound`` for an object the caller
-may not read as for a missing one, so answers reveal nothing about ids the
+may not read as for a missing one, so responses reveal nothing about ids the
 caller cannot see, and ``Forbidden`` when the caller may read but not do
 what it asked.
 """

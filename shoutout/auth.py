@@ -59,7 +59,7 @@ class TokenAuthMiddleware:
 
     Place it inside Channels' ``AuthMiddlewareStack`` so that a session user
     is replaced only when the header is present. An invalid key leaves the
-    connection anonymous; the consumer's answers then say what is missing.
+    connection anonymous, and the consumer's error frames then name what is missing.
     """
 
     def __init__(self, app):

@@ -88,6 +88,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="shoutout.E004",
             )
         )
+
     positive = (
         "DEFAULT_TTL", "MAX_TTL", "MAX_PAYLOAD_BYTES", "MAX_PAYLOAD_DEPTH", "MAX_FRAME_BYTES",
         "MAX_SUBSCRIPTIONS_PER_CONNECTION", "WRITE_RATE_PER_CONNECTION", "MAX_REJECTED_FRAMES",
@@ -102,6 +103,7 @@ def check_settings(app_configs=None, **kwargs):
                     id="shoutout.E005",
                 )
             )
+
     interval = shoutout_settings.EXPIRY_SWEEP_INTERVAL
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval >= 0:
         errors.append(
@@ -112,6 +114,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="shoutout.E009",
             )
         )
+
     ttls_valid = _positive_int("DEFAULT_TTL") and _positive_int("MAX_TTL")
     if ttls_valid and shoutout_settings.DEFAULT_TTL > shoutout_settings.MAX_TTL:
         errors.append(
@@ -121,6 +124,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="shoutout.E006",
             )
         )
+
     if shoutout_settings.DEFAULT_SECURITY not in Security.values:
         errors.append(
             checks.Error(
@@ -129,6 +133,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="shoutout.E007",
             )
         )
+
     for name in ("STORE", "POLICY"):
         try:
             import_string(getattr(shoutout_settings, name))
@@ -140,6 +145,7 @@ def check_settings(app_configs=None, **kwargs):
                     id="shoutout.E008",
                 )
             )
+
     return errors
 
 
@@ -219,10 +225,10 @@ def check_security(app_configs=None, **kwargs):
             )
         )
     elif route in ("no_setting", "none"):
-        what = "is not set" if route == "no_setting" else f"({settings.ASGI_APPLICATION}) routes no WebSockets"
+        problem = "is not set" if route == "no_setting" else f"({settings.ASGI_APPLICATION}) routes no WebSockets"
         warnings.append(
             checks.Warning(
-                f"ASGI_APPLICATION {what}, so WebSocket clients cannot reach ShoutOut's consumer.",
+                f"ASGI_APPLICATION {problem}, so WebSocket clients cannot reach ShoutOut's consumer.",
                 hint="Point ASGI_APPLICATION at a ProtocolTypeRouter whose 'websocket' entry is "
                 "shoutout.routing.websocket_application(); see docs/quickstart.md.",
                 id="shoutout.W007",

@@ -4,7 +4,7 @@ Each code is stable and documented in ``docs/errors.md``; clients branch on the
 code, people read the message.
 """
 
-# Machine codes and the HTTP status the REST API answers with.
+# Machine codes and the HTTP status of each in REST responses.
 HTTP_STATUS = {
     "invalid": 400,
     "invalid_id": 404,
@@ -36,8 +36,8 @@ HTTP_STATUS = {
 class ShoutOutError(Exception):
     """Base of every error ShoutOut raises on purpose.
 
-    ``code`` is the stable machine code; ``extra`` holds fields that the wire
-    answer carries besides ``code`` and ``message`` (for example the current
+    ``code`` is the stable machine code; ``extra`` contains fields that the REST
+    response or error frame carries besides ``code`` and ``message`` (for example the current
     update id of a stale write).
     """
 

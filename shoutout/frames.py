@@ -3,7 +3,7 @@
 State and message frames embed the payload's JSON text as it was validated and
 stored, so fan-out encodes each frame once per update, not once per receiver.
 Only ``snapshot``, ``state`` and ``message`` frames carry an ``update_id``;
-control frames never do, so a client can take any ``update_id`` it sees as the
+control frames never do, so a client can take any ``update_id`` it receives as the
 object's position in its sequence.
 """
 

@@ -1,6 +1,6 @@
 """Changing who may access an object: readers, writers and capability tokens.
 
-Every function here needs the ``configure`` right, which only a user holds
+Every function here needs the ``configure`` right, which only a user can have
 (see :func:`shoutout.access.authorize`). Each change that can take access away
 is announced to the object's receivers, which check their access again.
 """

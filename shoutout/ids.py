@@ -8,7 +8,7 @@ import secrets
 OBJECT_ID_BYTES = 16
 OBJECT_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
-# Largest integer that a JavaScript number holds exactly (2**53 - 1).
+# Largest integer that a JavaScript number represents exactly (2**53 - 1).
 MAX_UPDATE_ID = 2**53 - 1
 
 GROUP_PREFIX = "shoutout."

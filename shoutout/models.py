@@ -1,6 +1,6 @@
 """The state object model.
 
-A row holds what changes rarely (owner, security, TTL, creation time). The hot
+A row stores what changes rarely (owner, security, TTL, creation time). The hot
 data (current data, update id, last write, expiry) lives in the state store,
 so a progress update never writes a database row. An object is live while its
 row exists and the store holds it unexpired.

@@ -18,7 +18,7 @@ class BasePolicy:
     ``user`` is a Django user, possibly ``AnonymousUser``; ``obj`` is a
     :class:`~shoutout.models.StateObject`. The methods run in sync code (the
     consumer calls them through ``database_sync_to_async``), so they may
-    query the database. They return a bool and never raise to refuse.
+    query the database. They return a bool; a refusal is ``False``, not an exception.
     """
 
     def can_create(self, user) -> bool:
@@ -50,7 +50,7 @@ class DefaultPolicy(BasePolicy):
 
     - The owner reads and writes. Writers (users and groups) read and write.
     - Readers (users and groups) read. ``authenticated`` objects are read by
-      any logged-in user, ``public`` ones by anyone who knows the id.
+      any logged-in user, ``public`` ones by anyone who has the id.
     - Staff read when ``SHOUTOUT['STAFF_MAY_READ']`` and write when
       ``SHOUTOUT['STAFF_MAY_WRITE']``.
     - Anonymous users create objects only when ``ALLOW_ANONYMOUS_CREATE``.

@@ -29,7 +29,7 @@ class TokenBucket:
 
 
 class FloodGuard:
-    """Counts rejected frames in a sliding window; :meth:`record` says when to give up on a client."""
+    """Counts rejected frames in a sliding window, so that :meth:`record` can report a flooding client."""
 
     def __init__(self, limit: int, window: float = 10.0, timer=time.monotonic):
         self.limit = limit
@@ -38,7 +38,7 @@ class FloodGuard:
         self.rejections = deque()
 
     def record(self) -> bool:
-        """Record one rejected frame; return True when the window holds more than ``limit``."""
+        """Record one rejected frame; return True when the window contains more than ``limit``."""
         now = self.timer()
         self.rejections.append(now)
         while self.rejections and self.rejections[0] <= now - self.window:

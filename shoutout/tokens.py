@@ -55,7 +55,7 @@ def mint(object_id: str, scope: str, generation: int, expires_at: float | None =
 
 def _refuse(code, message, object_id):
     # The token itself is never logged: it is a bearer secret.
-    logger.warning("Capability token refused for object %s: %s", object_id, code)
+    logger.warning("Capability token rejected for object %s: %s", object_id, code)
     return TokenError(message, code=code)
 
 

@@ -9,6 +9,6 @@ from shoutout.rest.schema import SCHEMA_SUFFIX, SchemaView
 
 urlpatterns = [
     path(f"api/{SCHEMA_SUFFIX}", SchemaView.as_view(), name="shoutout-schema"),
-    # Last: the REST URLs end with a catch-all that answers JSON 404s.
+    # Last: the REST URLs end with a catch-all that returns JSON 404s.
     path("api/", include("shoutout.rest.urls")),
 ]

@@ -181,7 +181,7 @@ def refusal_lines(server, object_id) -> list:
     That handler writes the bare message. daphne's command line also installs
     a root handler, which repeats each record after a timestamp and a level.
     """
-    marker = f"Capability token refused for object {object_id}:"
+    marker = f"Capability token rejected for object {object_id}:"
     return [line for line in server.log_path.read_text().splitlines() if line.startswith(marker)]
 
 

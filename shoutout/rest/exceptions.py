@@ -1,4 +1,4 @@
-"""One error shape for every REST answer: ``{"code", "message", ...}``."""
+"""One error shape for every REST error response: ``{"code", "message", ...}``."""
 
 from rest_framework import exceptions, status
 from rest_framework.response import Response

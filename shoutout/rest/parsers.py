@@ -20,7 +20,7 @@ class PayloadTooLarge(APIException):
 
 
 class LimitedJSONParser(JSONParser):
-    """JSON parser that answers 413 for bodies over the payload limit.
+    """JSON parser that raises 413 for bodies over the payload limit.
 
     The body may exceed ``SHOUTOUT['MAX_PAYLOAD_BYTES']`` by
     :data:`ENVELOPE_BYTES`; the payload field itself is checked exactly

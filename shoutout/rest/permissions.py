@@ -35,8 +35,8 @@ class StateObjectPermission(BasePermission):
     :func:`shoutout.access.authorize` with the request's user and token.
 
     An object the caller may not read raises ``NotFound`` (404), the same
-    answer as for a missing id; a readable object the caller may not change
-    raises ``Forbidden`` (403).
+    response as for a missing id. A readable object the caller may not
+    change raises ``Forbidden`` (403).
     """
 
     def has_permission(self, request, view):

@@ -287,7 +287,7 @@ class MessageView(WriteView):
 @authentication_classes([])
 @schema(None)
 def not_found(request):
-    """Answer any unknown path under the API prefix with the API's 404 body."""
+    """Return the API's JSON 404 body for any unknown path under the API prefix."""
     return Response(
         {"code": "not_found", "message": f"No API endpoint or live state object matches {request.path!r}."},
         status=status.HTTP_404_NOT_FOUND,

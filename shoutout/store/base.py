@@ -1,6 +1,6 @@
 """The state store contract.
 
-A state store holds the hot part of every live object: its current data, its
+A state store keeps the hot part of every live object: its current data, its
 current update id and its expiry. It is the single authority for update ids,
 so ``write()`` must compare and assign them atomically: two concurrent writes
 never get the same id and an id never goes back.
@@ -18,7 +18,7 @@ from asgiref.sync import sync_to_async
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The current state of one live object, as the store holds it."""
+    """The current state of one live object, as stored."""
 
     object_id: str
     data_json: str
@@ -34,7 +34,7 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class WriteOutcome:
-    """What a write did.
+    """The result of a write.
 
     ``status`` is ``"accepted"``, ``"stale"``, ``"exhausted"`` (the next
     server-assigned id would pass the maximum) or ``"not_found"``.
